@@ -1,0 +1,1 @@
+"""Belgian geography: places, geocoding, the rail graph, travel times, what-if scenarios."""

@@ -1,0 +1,1 @@
+"""Messages to victims: texts in nl/fr/de/en, calendar invites, SMS, the outbox."""

@@ -1,0 +1,1 @@
+"""Domain core: convocations, doctors, sessions, calendars, rules and the planning use cases."""
