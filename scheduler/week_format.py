@@ -48,6 +48,11 @@ class _Problems:
         self.items.append(f"{where}: {why}")
 
 
+def _field(where: str, key: str) -> str:
+    """``where.key``, or ``key`` alone for a top-level field."""
+    return f"{where}.{key}" if where else key
+
+
 class _Reader:
     """Typed field access that records a problem and returns ``None`` instead of raising."""
 
@@ -60,7 +65,7 @@ class _Reader:
             return None
         if key not in obj:
             if required:
-                self.p.add(f"{where}.{key}", "is missing")
+                self.p.add(_field(where, key), "is missing")
             return None
         return obj[key]
 
@@ -69,7 +74,7 @@ class _Reader:
         value = self.get(obj, key, where, required)
         if value is None:
             return default
-        return kind(value, f"{where}.{key}")
+        return kind(value, _field(where, key))
 
     def string(self, value: Any, where: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
