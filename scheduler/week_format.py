@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,7 +83,8 @@ class _Reader:
             return None
         return value
 
-    def integer(self, value: Any, where: str, low: int | None = 0, high: int | None = None) -> int | None:
+    def integer(self, value: Any, where: str, low: int | None = 0,
+                high: int | None = None) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.p.add(where, f"expected a whole number, got {value!r}")
             return None
@@ -251,7 +253,8 @@ def _read_doctor(r: _Reader, raw: Any, where: str, centres: dict[str, Centre],
             r.p.add(spot, f"starts at {start:%H:%M} but ends at {end:%H:%M}")
             continue
         if horizon and not (horizon[0] <= day <= horizon[1]):
-            r.p.add(f"{spot}.date", f"{day} is outside the planning week {horizon[0]}..{horizon[1]}")
+            r.p.add(f"{spot}.date",
+                    f"{day} is outside the planning week {horizon[0]}..{horizon[1]}")
         if centre == HOME:
             if base is not None and base not in centres:
                 r.p.add(f"{spot}.base", f"unknown centre {base!r}")
@@ -265,10 +268,11 @@ def _read_doctor(r: _Reader, raw: Any, where: str, centres: dict[str, Centre],
             continue
         sessions.append(Session(centre, day, start, end, base if centre == HOME else None))
     ordered = sorted(sessions, key=lambda s: (s.day, s.start))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if a.day == b.day and b.start < a.end:
-            r.p.add(f"{where}.sessions", f"sessions on {a.day} overlap "
-                                         f"({a.start:%H:%M}-{a.end:%H:%M} and {b.start:%H:%M}-{b.end:%H:%M})")
+            r.p.add(f"{where}.sessions",
+                    f"sessions on {a.day} overlap ({a.start:%H:%M}-{a.end:%H:%M} "
+                    f"and {b.start:%H:%M}-{b.end:%H:%M})")
     if did is None or max_day is None or not langs or None in langs:
         return None
     return Doctor(did, frozenset(x for x in langs if x), frozenset(x for x in specs if x),
