@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from scheduler.domain import BRUSSELS, Schedule, Week
 from scheduler.week_format import schedule_from_dict, week_from_dict
@@ -27,6 +30,10 @@ WEEK_START = "2026-12-07"
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (f"2026-12-{d:02d}" for d in range(7, 12))
 SATURDAY, SUNDAY = "2026-12-12", "2026-12-13"
 BRUSSELS_LAT, BRUSSELS_LON = 50.8356, 4.3360
+EXAMPLE_WEEK = Path("/work/shared/formats/week-example.json")
+"""The example beside the format's specification (outside the repository)."""
+needs_example = pytest.mark.skipif(not EXAMPLE_WEEK.exists(),
+                                   reason=f"{EXAMPLE_WEEK} is not on this machine")
 
 
 def centre(id: str = "BRU", **overrides: Any) -> dict[str, Any]:

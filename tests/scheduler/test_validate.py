@@ -6,7 +6,6 @@ Schedules are written by hand on tiny weeks from :mod:`tests.factory`; no solver
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from scheduler.validate import (
 )
 from scheduler.week_format import read_week
 from tests.factory import (
+    EXAMPLE_WEEK,
     FRIDAY,
     MONDAY,
     SATURDAY,
@@ -35,6 +35,7 @@ from tests.factory import (
     doctor,
     fixed,
     home_session,
+    needs_example,
     patient,
     plan,
     schedule,
@@ -45,8 +46,6 @@ from tests.factory import (
     weights,
     window,
 )
-
-EXAMPLE = Path("/work/shared/formats/week-example.json")
 
 
 def check(doc: dict[str, Any], assignments: Iterable[dict[str, Any]] = (),
@@ -754,23 +753,25 @@ def test_format_report_mentions_a_wrong_reported_cost() -> None:
 
 def _example_schedule(left_out: set[str] | None = None) -> dict[str, Any]:
     """C00016 as it is fixed (D004 at Liège, Wednesday 23 December 08:30, 37 min away)."""
-    example = read_week(EXAMPLE)
+    example = read_week(EXAMPLE_WEEK)
     others = [c.id for c in example.convocations if c.id != "C00016"]
     return schedule(
         [assignment("C00016", "D004", "LIE", start="2026-12-23T08:30", travel_min=37)],
         [unscheduled(c) for c in others if c not in (left_out or set())])
 
 
+@needs_example
 def test_the_shared_example_with_one_assignment() -> None:
-    report = check_schedule(read_week(EXAMPLE), plan(_example_schedule()))
+    report = check_schedule(read_week(EXAMPLE_WEEK), plan(_example_schedule()))
     assert report.ok, format_report(report)
     # 23 unscheduled; 37 min travel; high priority on its release date waits 0 days
     assert report.cost == CostBreakdown(unscheduled=230000, travel=37, waiting=0, preference=0)
 
 
+@needs_example
 def test_the_shared_example_with_a_moved_fixed_exam() -> None:
     doc = _example_schedule({"C00001"})
     doc["assignments"][0] = assignment("C00016", "D004", "LIE", start="2026-12-23T09:00",
                                        travel_min=37)
-    report = check_schedule(read_week(EXAMPLE), plan(doc))
+    report = check_schedule(read_week(EXAMPLE_WEEK), plan(doc))
     assert sorted(rules(report)) == ["fixed", "missing"]

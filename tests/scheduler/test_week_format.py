@@ -22,6 +22,7 @@ from scheduler.week_format import (
     write_week,
 )
 from tests.factory import (
+    EXAMPLE_WEEK,
     TUESDAY,
     assignment,
     centre,
@@ -29,6 +30,7 @@ from tests.factory import (
     doctor,
     fixed,
     home_session,
+    needs_example,
     patient,
     schedule,
     session,
@@ -36,8 +38,6 @@ from tests.factory import (
     unscheduled,
     window,
 )
-
-EXAMPLE = Path("/work/shared/formats/week-example.json")
 
 
 def problems(doc: Any) -> list[str]:
@@ -94,8 +94,9 @@ def test_round_trip_through_json_text(tmp_path: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8"))["format"] == "medex-week/1"
 
 
+@needs_example
 def test_the_shared_example_reads_and_round_trips(tmp_path: Path) -> None:
-    week = read_week(EXAMPLE)
+    week = read_week(EXAMPLE_WEEK)
     assert week.week_start.isoformat() == "2026-12-21"
     assert len(week.centres) == 6 and len(week.doctors) == 6 and len(week.convocations) == 24
     fixed_one = next(c for c in week.convocations if c.id == "C00016")
