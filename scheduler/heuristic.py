@@ -70,6 +70,11 @@ class _Board:
     rounds: dict[int, list[_Visit]] = field(default_factory=lambda: defaultdict(list))
     free: dict[int, int] = field(default_factory=dict)
     """Minutes of each segment not yet taken by its doctor."""
+    first_free: dict[int, int] = field(default_factory=dict)
+    """The first minute of each segment at which its doctor is free (a bound on any start)."""
+    fails_from: dict[int, int] = field(default_factory=dict)
+    """The shortest exam a centre segment had no slot for: bookings only add, so no longer
+    one will fit later either."""
 
     def busy(self, doctor: str, day: date) -> npt.NDArray[np.bool_]:
         key = (doctor, day)
@@ -94,6 +99,13 @@ class _Board:
         self.busy(seg.doctor.id, seg.day)[start:end] = True
         self.doctor_count[(seg.doctor.id, seg.day)] += 1
         self.free[seg.index] = self.free.get(seg.index, seg.length) - conv.duration_min
+        first = self.first_free.get(seg.index, seg.start)
+        if start <= first < end:
+            busy = self.busy(seg.doctor.id, seg.day)
+            first = end
+            while first < seg.end and busy[first]:
+                first += 1
+            self.first_free[seg.index] = first
         if seg.is_home:
             visits = self.rounds[seg.index]
             visits.append(_Visit(start, end, conv.patient.lat, conv.patient.lon))
@@ -155,12 +167,22 @@ def _earliest_at_home(board: _Board, seg: Segment, conv: Convocation) -> int | N
     return None
 
 
-def _earliest(board: _Board, seg: Segment, conv: Convocation) -> int | None:
+def _earliest(board: _Board, seg: Segment, conv: Convocation,
+              before: int | None = None) -> int | None:
+    """The earliest start of ``conv`` in ``seg``; ``None`` also when none is before ``before``."""
     if board.doctor_count[(seg.doctor.id, seg.day)] >= seg.doctor.max_exams_per_day:
         return None
-    if seg.is_home:
+    if conv.duration_min >= board.fails_from.get(seg.index, DAY_MINUTES):
+        return None
+    if before is not None and _grid_up(board.first_free.get(seg.index, seg.start)) >= before:
+        return None
+    if seg.is_home:  # whether a visit fits depends on where the patient lives
         return _earliest_at_home(board, seg, conv)
-    return _earliest_at_centre(board, seg, conv.duration_min)
+    found = _earliest_at_centre(board, seg, conv.duration_min)
+    if found is None:
+        board.fails_from[seg.index] = min(conv.duration_min,
+                                          board.fails_from.get(seg.index, DAY_MINUTES))
+    return found
 
 
 class _Pools:
@@ -350,7 +372,7 @@ def _first_centre_slot(board: _Board, pools: _Pools, conv: Convocation,
         for day_segs in per_day:
             best: tuple[int, Segment] | None = None
             for seg in day_segs:
-                start = _earliest(board, seg, conv)
+                start = _earliest(board, seg, conv, None if best is None else best[0])
                 if start is not None and (best is None or start < best[0]):
                     best = (start, seg)
             if best is not None:
@@ -379,7 +401,7 @@ def _first_home_slot(board: _Board, pools: _Pools, conv: Convocation, travel: di
         for day_segs in by_base[base]:
             best: tuple[int, Segment] | None = None
             for seg in day_segs:
-                start = _earliest(board, seg, conv)
+                start = _earliest(board, seg, conv, None if best is None else best[0])
                 if start is not None and (best is None or start < best[0]):
                     best = (start, seg)
             if best is not None:

@@ -215,3 +215,27 @@ def test_every_convocation_once_on_a_crowded_week() -> None:
     assert all(minutes <= 2 * 240 for minutes in per_day.values())  # two rooms
     assert len(s.assignments) <= 3 * 3 * 5  # max exams per day
     assert all("full" in u.reason for u in s.unscheduled)
+
+
+@pytest.mark.parametrize(("convocations", "doctors", "seed", "monday"), [
+    (300, 12, 1, "2026-12-07"),
+    (600, 24, 2, "2026-12-21"),   # Christmas week: a closed Friday
+    (1500, 60, 3, "2027-03-29"),  # Easter Monday closed
+])
+def test_demo_weeks_pass_the_checker(convocations: int, doctors: int, seed: int,
+                                     monday: str) -> None:
+    from datetime import date
+
+    from scheduler.demo import demo_week
+
+    w = demo_week(convocations, doctors, seed, week_start=date.fromisoformat(monday))
+    s = _plan(w)
+    assert len(s.assignments) + len(s.unscheduled) == convocations
+    assert len(s.unscheduled) < 0.15 * convocations
+    fixed = {c.id: c.fixed for c in w.convocations if c.fixed is not None}
+    for a in s.assignments:
+        f = fixed.get(a.convocation)
+        if f is not None:
+            assert (a.doctor, a.centre, a.start) == (f.doctor, f.centre, f.start)
+    assert all(u.convocation not in fixed for u in s.unscheduled)
+    assert plan_by_hand(w, resolve_travel(w)).assignments == s.assignments  # deterministic
