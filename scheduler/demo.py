@@ -157,21 +157,29 @@ def _centre_name(site: CentreSite) -> str:
     return site.name(langs[0])
 
 
-def _largest_remainder(weights: Sequence[float], total: int, minimum: int = 0) -> list[int]:
-    """Integers proportional to ``weights`` summing to ``total``, each at least ``minimum``
-    where its weight is positive (when ``total`` allows it)."""
-    n = len(weights)
-    floor = [minimum if w > 0 else 0 for w in weights]
-    if sum(floor) > total:
-        floor = [0] * n
-    left = total - sum(floor)
+def _largest_remainder(weights: Sequence[float], total: int) -> list[int]:
+    """Integers proportional to ``weights`` summing to ``total`` (largest remainder)."""
     mass = sum(weights)
-    if mass <= 0 or left <= 0:
-        return floor
-    shares = [w / mass * left for w in weights]
-    out = [f + int(s) for f, s in zip(floor, shares, strict=True)]
-    order = sorted(range(n), key=lambda i: (-(shares[i] - int(shares[i])), i))
+    if mass <= 0 or total <= 0:
+        return [0] * len(weights)
+    shares = [w / mass * total for w in weights]
+    out = [int(s) for s in shares]
+    order = sorted(range(len(weights)), key=lambda i: (-(shares[i] - out[i]), i))
     for i in order[:total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def _at_least_one(counts: list[int], weights: Sequence[float]) -> list[int]:
+    """Give every place with a positive weight one, taken from the best-served places."""
+    out = list(counts)
+    needy = [i for i, w in enumerate(weights) if w > 0 and out[i] == 0]
+    if sum(1 for w in weights if w > 0) > sum(out):
+        return out
+    for i in needy:
+        donor = max((j for j in range(len(out)) if out[j] > 1),
+                    key=lambda j: (out[j] / weights[j], -j))
+        out[donor] -= 1
         out[i] += 1
     return out
 
@@ -364,9 +372,8 @@ def demo_week(convocations: int, doctors: int, seed: int, week_start: date | Non
 
     # doctors per centre
     factor = rng.uniform(*TIGHTNESS, size=len(sites))
-    per_centre = _largest_remainder([demand.get(s.id, 0) * f for s, f in zip(sites, factor,
-                                                                            strict=True)],
-                                    doctors, minimum=1)
+    weights = [demand.get(s.id, 0) * f for s, f in zip(sites, factor, strict=True)]
+    per_centre = _at_least_one(_largest_remainder(weights, doctors), weights)
     home_quota = _largest_remainder([float(n) for n in per_centre],
                                     round(doctors / HOME_DOCTOR_EVERY) if doctors >= 8 else 0)
     staff: list[Doctor] = []
