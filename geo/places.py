@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import csv
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 
 from geo.errors import DataFileError, UnknownPostcode
 from geo.paths import municipalities_csv, postcode_localities_csv
@@ -99,7 +100,15 @@ def _municipalities() -> tuple[Municipality, ...]:
                 ))
             except (KeyError, ValueError) as exc:
                 raise DataFileError(path, i, None, f"bad row: {exc}") from exc
-    return tuple(out)
+    extra: dict[str, set[str]] = {}
+    for code, locs in _localities().items():
+        for loc in locs:
+            if not loc.special:
+                extra.setdefault(loc.nis_code, set()).add(code)
+    return tuple(
+        replace(m, postcodes=tuple(sorted(set(m.postcodes) | extra.get(m.nis_code, set()))))
+        for m in out
+    )
 
 
 def municipalities() -> list[Municipality]:
@@ -135,10 +144,20 @@ class _Locality:
     special: bool
 
 
+def postcode_supplement_csv() -> Path:
+    return postcode_localities_csv().with_name("postcode_supplement.csv")
+
+
 @cache
 def _localities() -> dict[str, tuple[_Locality, ...]]:
-    path = postcode_localities_csv()
     by_code: dict[str, list[_Locality]] = {}
+    _read_localities(postcode_localities_csv(), by_code)
+    if postcode_supplement_csv().exists():
+        _read_localities(postcode_supplement_csv(), by_code)
+    return {k: tuple(v) for k, v in by_code.items()}
+
+
+def _read_localities(path: Path, by_code: dict[str, list[_Locality]]) -> None:
     with path.open(encoding="utf-8", newline="") as fh:
         for i, row in enumerate(csv.DictReader(fh), start=2):
             try:
@@ -155,7 +174,6 @@ def _localities() -> dict[str, tuple[_Locality, ...]]:
             except (KeyError, ValueError) as exc:
                 raise DataFileError(path, i, None, f"bad row: {exc}") from exc
             by_code.setdefault(loc.postcode, []).append(loc)
-    return {k: tuple(v) for k, v in by_code.items()}
 
 
 def locality_points() -> list[Postcode]:
