@@ -108,8 +108,15 @@ def serves(week: Week, conv: Convocation, seg: Segment, travel: dict[str, int]) 
         return False
     if seg.length < conv.duration_min:
         return False
-    if not seg.is_home:
-        minutes = travel.get(seg.centre)
-        if minutes is None or minutes > conv.max_travel_min:
-            return False
-    return True
+    if seg.is_home:
+        return home_reach(week, conv, seg) + conv.duration_min <= seg.length
+    minutes = travel.get(seg.centre)
+    return minutes is not None and minutes <= conv.max_travel_min
+
+
+def home_reach(week: Week, conv: Convocation, seg: Segment) -> int:
+    """Driving minutes from a home round's base centre to the patient (0 without a base)."""
+    if seg.session.base is None:
+        return 0
+    base = week.centre(seg.session.base)
+    return drive_minutes(base.lat, base.lon, conv.patient.lat, conv.patient.lon)

@@ -1,0 +1,225 @@
+"""Plan a week: convert the domain to the solver's integers, solve, convert back.
+
+``plan_week`` is the use case behind ``medex solve`` and the benchmark.  The schedule it
+returns carries the solver's cost and proven lower bound; ``medex check`` recomputes the
+cost independently (:mod:`scheduler.validate`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scheduler.domain import (
+    HOME,
+    Assignment,
+    Convocation,
+    Schedule,
+    Status,
+    Unscheduled,
+    Week,
+)
+from scheduler.eligibility import (
+    Segment,
+    drive_minutes,
+    segments,
+    serves,
+    working_days_after,
+)
+from scheduler.errors import InputError
+from scheduler.reasons import explain_unscheduled
+from scheduler.travel import resolve_travel
+from solver.week_model import (
+    HOME_CENTRE,
+    Option,
+    Progress,
+    SegmentSpec,
+    TaskSpec,
+    WeekProblem,
+)
+from solver.week_solver import solve_week
+
+__all__ = ["PlanResult", "Progress", "build_problem", "plan_week"]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    schedule: Schedule
+    first_feasible_seconds: float | None
+    unservable: int
+    """Convocations that no session can legally serve, whatever the others do."""
+
+
+@dataclass(frozen=True)
+class Built:
+    problem: WeekProblem
+    segments: list[Segment]
+    travel: dict[str, dict[str, int]]
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _minute(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _candidates(week: Week, segs: list[Segment]) -> dict[tuple[str, bool], list[Segment]]:
+    """Segments by (language, home round), to avoid testing every pair."""
+    out: dict[tuple[str, bool], list[Segment]] = defaultdict(list)
+    for seg in segs:
+        for lang in seg.doctor.languages:
+            out[lang, seg.is_home].append(seg)
+    return out
+
+
+def _options(week: Week, conv: Convocation, pool: list[Segment], travel: dict[str, int]
+             ) -> list[tuple[Segment, int, tuple[tuple[int, int], ...]]]:
+    w = week.weights
+    out = []
+    for seg in pool:
+        if not serves(week, conv, seg, travel):
+            continue
+        cost = w.wait_day[conv.priority] * working_days_after(conv.release, seg.day,
+                                                              week.closed_dates)
+        if not seg.is_home:
+            cost += w.travel_minute * travel[seg.centre]
+        windows = []
+        if conv.preferred:
+            cost += w.preference_miss
+            for win in conv.preferred:
+                if win.day != seg.day:
+                    continue
+                a = max(seg.start, win.start.hour * 60 + win.start.minute)
+                b = min(seg.end, win.end.hour * 60 + win.end.minute)
+                if b - a >= conv.duration_min:
+                    windows.append((a, b))
+        out.append((seg, cost, tuple(windows)))
+    return out
+
+
+def _fixed(conv: Convocation, options: list[tuple[Segment, int, tuple[tuple[int, int], ...]]],
+           all_segments: list[Segment], where: str) -> tuple[int, int]:
+    fixed = conv.fixed
+    assert fixed is not None
+    start, day = _minute(fixed.start), fixed.start.date()
+    stamp = fixed.start.strftime("%a %d %b %H:%M")
+    for seg, _, _ in options:
+        if (seg.doctor.id == fixed.doctor and seg.day == day and seg.centre == fixed.centre
+                and seg.start <= start and start + conv.duration_min <= seg.end):
+            if start % 5:
+                raise InputError([f"{where}.fixed.start: {fixed.start:%H:%M} is not on the "
+                                  "5-minute grid"])
+            return seg.index, start
+    inside = [s for s in all_segments if s.doctor.id == fixed.doctor and s.day == day
+              and s.centre == fixed.centre and s.start <= start
+              and start + conv.duration_min <= s.end]
+    if not inside:
+        raise InputError([f"{where}.fixed: {fixed.doctor} has no session at {fixed.centre} "
+                          f"covering {stamp} for {conv.duration_min} min"])
+    raise InputError([f"{where}.fixed: {fixed.doctor} at {fixed.centre} on {stamp} breaks a "
+                      "rule for this convocation (language, specialty, dates or travel)"])
+
+
+def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None) -> Built:
+    """The solver's integer view of a week.  Raises ``InputError`` for impossible fixes."""
+    travel = travel if travel is not None else resolve_travel(week)
+    segs = segments(week)
+    centre_index = {c.id: i for i, c in enumerate(week.centres)}
+    doctor_index = {d.id: i for i, d in enumerate(week.doctors)}
+    doctor_day: dict[tuple[str, int], int] = {}
+    limits: list[int] = []
+    specs: list[SegmentSpec] = []
+    for seg in segs:
+        day = (seg.day - week.week_start).days
+        key = (seg.doctor.id, day)
+        if key not in doctor_day:
+            doctor_day[key] = len(limits)
+            limits.append(seg.doctor.max_exams_per_day)
+        specs.append(SegmentSpec(doctor=doctor_index[seg.doctor.id], day=day, start=seg.start,
+                                 end=seg.end,
+                                 centre=HOME_CENTRE if seg.is_home else centre_index[seg.centre],
+                                 doctor_day=doctor_day[key]))
+    pools = _candidates(week, segs)
+    tasks: list[TaskSpec] = []
+    problems: list[str] = []
+    home_tasks: dict[int, list[int]] = defaultdict(list)
+    for t, conv in enumerate(week.convocations):
+        pool = pools.get((conv.patient.language, conv.home_visit), [])
+        options = _options(week, conv, pool, travel.get(conv.id, {}))
+        fixed = None
+        if conv.fixed is not None:
+            try:
+                fixed = _fixed(conv, options, segs, f"convocations[{t}] ({conv.id})")
+            except InputError as exc:
+                problems.extend(exc.problems)
+        for seg, _, _ in options:
+            if seg.is_home:
+                home_tasks[seg.index].append(t)
+        tasks.append(TaskSpec(
+            duration=conv.duration_min,
+            options=tuple(Option(seg.index, cost, windows) for seg, cost, windows in options),
+            pref_bonus=week.weights.preference_miss if conv.preferred else 0,
+            fixed=fixed))
+    if problems:
+        raise InputError(problems)
+    from_base: dict[tuple[int, int], int] = {}
+    legs: dict[tuple[int, int], int] = {}
+    convs = week.convocations
+    for s, ts in home_tasks.items():
+        seg = segs[s]
+        base = week.centre(seg.session.base) if seg.session.base else None
+        for t in ts:
+            p = convs[t].patient
+            from_base[s, t] = drive_minutes(base.lat, base.lon, p.lat, p.lon) if base else 0
+            for o in ts:
+                if o != t and (t, o) not in legs:
+                    q = convs[o].patient
+                    legs[t, o] = legs[o, t] = drive_minutes(p.lat, p.lon, q.lat, q.lon)
+    problem = WeekProblem(segments=tuple(specs), tasks=tuple(tasks),
+                          rooms=tuple(c.rooms for c in week.centres), day_limit=tuple(limits),
+                          unscheduled_cost=week.weights.unscheduled,
+                          home_from_base=from_base, home_leg=legs)
+    return Built(problem, segs, travel)
+
+
+def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
+              on_progress: Callable[[Progress], None] | None = None,
+              travel: dict[str, dict[str, int]] | None = None, instance: str = "") -> PlanResult:
+    """Plan ``week``: every convocation gets a doctor, a place and a start, or a reason."""
+    started = time.monotonic()
+    built = build_problem(week, travel)
+    spent = time.monotonic() - started
+    solution = solve_week(built.problem, time_limit=max(0.5, time_limit - spent),
+                          workers=workers, on_progress=on_progress)
+    assignments: list[Assignment] = []
+    unscheduled: list[Unscheduled] = []
+    booked: dict[int, int] = defaultdict(int)
+    for where in solution.placements:
+        if where is not None:
+            booked[where.segment] += 1
+    for t, conv in enumerate(week.convocations):
+        where = solution.placements[t]
+        if where is None:
+            unscheduled.append(Unscheduled(conv.id, explain_unscheduled(
+                week, conv, built.segments, built.travel.get(conv.id, {}),
+                [o.segment for o in built.problem.tasks[t].options], booked)))
+            continue
+        seg = built.segments[where.segment]
+        start = datetime.combine(seg.day, datetime.min.time()) + timedelta(minutes=where.start)
+        centre = HOME if seg.is_home else seg.centre
+        assignments.append(Assignment(
+            convocation=conv.id, doctor=seg.doctor.id, centre=centre, start=start,
+            end=start + timedelta(minutes=conv.duration_min),
+            travel_min=0 if seg.is_home else built.travel[conv.id][seg.centre]))
+    status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
+    unservable = sum(1 for task in built.problem.tasks if not task.options)
+    schedule = Schedule(status=status, cost=solution.cost, lower_bound=solution.lower_bound,
+                        solve_seconds=time.monotonic() - started,
+                        assignments=tuple(assignments), unscheduled=tuple(unscheduled),
+                        instance=instance)
+    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable)

@@ -1,0 +1,130 @@
+"""The integer assignment model over a chosen set of columns (CP-SAT).
+
+The relaxation of :mod:`solver.columns` with 0/1 columns, restricted to the columns worth
+considering (small reduced cost, the current plan's, the LP's support).  It finds which
+segment serves which task; :mod:`solver.sequencing` then gives start times.  Its own bound
+holds only for the restricted set: the weekly bound comes from :mod:`solver.lp_bound`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from solver.columns import Columns
+from solver.week_model import Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AssignmentResult:
+    chosen: dict[int, tuple[int, bool]]
+    """task -> (segment, planned inside a preferred window) for the tasks served."""
+    objective: int
+    optimal: bool
+    feasible: bool
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started: float, bound: int | None,
+                 report: Callable[[Progress], None] | None):
+        super().__init__()
+        self.started, self.bound, self.report = started, bound, report
+
+    def on_solution_callback(self) -> None:
+        if self.report is not None:
+            self.report(Progress(time.monotonic() - self.started, int(self.objective_value),
+                                 self.bound))
+
+
+class AssignmentModel:
+    """CP-SAT over the columns in ``keep``; built once, re-solved with cuts and hints."""
+
+    def __init__(self, cols: Columns, keep: np.ndarray):
+        self.cols = cols
+        m = self.model = cp_model.CpModel()
+        self.index = np.flatnonzero(keep)
+        self.var: dict[int, cp_model.IntVar] = {}
+        for j in self.index:
+            self.var[int(j)] = m.new_bool_var(f"c{j}")
+        by_task: dict[int, list[cp_model.IntVar]] = {}
+        for j in self.index:
+            by_task.setdefault(int(cols.task[j]), []).append(self.var[int(j)])
+        for t, xs in by_task.items():
+            if cols.fixed[t] >= 0:
+                m.add(self.var[int(cols.fixed[t])] == 1)
+            m.add_exactly_one(xs)
+        rows = cols.rows.tocsr()
+        kept = np.zeros(cols.size, dtype=bool)
+        kept[self.index] = True
+        for r in range(rows.shape[0]):
+            lo, hi = rows.indptr[r], rows.indptr[r + 1]
+            js, coef = rows.indices[lo:hi], rows.data[lo:hi]
+            mask = kept[js]
+            if not mask.any() or int(coef[mask].sum()) <= cols.rhs[r]:
+                continue
+            m.add(cp_model.LinearExpr.weighted_sum([self.var[int(j)] for j in js[mask]],
+                                                   [int(c) for c in coef[mask]])
+                  <= int(cols.rhs[r]))
+        m.minimize(cp_model.LinearExpr.weighted_sum([self.var[int(j)] for j in self.index],
+                                                    [int(cols.cost[j]) for j in self.index]))
+
+    def column_of(self, task: int, segment: int, in_window: bool) -> int | None:
+        cols = self.cols
+        for j in cols.of_task(task):
+            if (cols.segment[j] == segment and bool(cols.window[j]) == in_window
+                    and j in self.var):
+                return j
+        return None
+
+    def forbid(self, pairs: list[tuple[int, int]]) -> None:
+        """A no-good: these (task, segment) pairs cannot all hold at once."""
+        terms = []
+        for t, s in pairs:
+            for j in self.cols.of_task(t):
+                if self.cols.segment[j] == s and int(j) in self.var:
+                    terms.append(self.var[int(j)])
+        if terms:
+            self.model.add(sum(terms) <= len(pairs) - 1)
+
+    def solve(self, hint: dict[int, tuple[int, bool]], time_limit: float, workers: int,
+              bound: int | None, report: Callable[[Progress], None] | None,
+              started: float) -> AssignmentResult:
+        m, cols = self.model, self.cols
+        m.clear_hints()
+        hinted = set()
+        for t, (s, inside) in hint.items():
+            j = self.column_of(t, s, inside)
+            if j is None:
+                j = self.column_of(t, s, not inside)
+            if j is not None:
+                hinted.add(j)
+        for t in range(len(cols.first) - 1):
+            if t not in hint:
+                unscheduled = int(cols.first[t + 1]) - 1
+                if cols.segment[unscheduled] < 0:
+                    hinted.add(unscheduled)
+        for j, var in self.var.items():
+            m.add_hint(var, j in hinted)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+        solver.parameters.num_workers = max(1, workers)
+        status = solver.solve(m, _Callback(started, bound, report))
+        feasible = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        chosen: dict[int, tuple[int, bool]] = {}
+        if feasible:
+            for j, var in self.var.items():
+                if cols.segment[j] >= 0 and solver.boolean_value(var):
+                    chosen[int(cols.task[j])] = (int(cols.segment[j]), bool(cols.window[j]))
+        log.info("assignment model (%d columns): %s objective %s in %.1fs", len(self.var),
+                 solver.status_name(status), solver.objective_value if feasible else None,
+                 solver.wall_time)
+        return AssignmentResult(chosen,
+                                int(round(solver.objective_value)) if feasible else 0,
+                                status == cp_model.OPTIMAL, feasible)

@@ -1,0 +1,160 @@
+"""Solving a weekly problem: a greedy start, the assignment model, exact sequencing.
+
+1. :func:`solver.timeline.construct` places every task it can, greedily: a feasible schedule
+   within seconds, reported as the first solution.
+2. :class:`solver.assignment.AssignmentModel` (a relaxation with the exact cost) improves the
+   choice of segments, hinted with the current best; its proven bound is the lower bound.
+3. :func:`solver.sequencing.sequence_group` gives start times per centre-day and home round;
+   exams that do not fit are re-inserted greedily, and a no-good cut sends the assignment
+   model back for another round while time remains.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from solver.assignment import AssignmentModel
+from solver.columns import Columns, build_columns
+from solver.lp_bound import LpResult, lp_bound
+from solver.sequencing import groups, sequence_group
+from solver.timeline import Timeline, construct, timeline_cost
+from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 6
+LP_SHARE = 0.4
+"""Share of the time limit the LP bound may take."""
+KEEP_PER_TASK = 10
+"""Columns per task, by reduced cost, given to the integer model."""
+
+
+def _in_window(problem: WeekProblem, t: int, where: Placement) -> bool:
+    spec = problem.tasks[t]
+    option = next(o for o in spec.options if o.segment == where.segment)
+    return any(a <= where.start and where.start + spec.duration <= b for a, b in option.windows)
+
+
+def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int = 2,
+               on_progress: Callable[[Progress], None] | None = None) -> WeekSolution:
+    started = time.monotonic()
+    deadline = started + time_limit
+
+    def elapsed() -> float:
+        return time.monotonic() - started
+
+    line = construct(problem)
+    best_cost = timeline_cost(line)
+    best = dict(line.placed)
+    first_feasible = elapsed()
+    bound: int | None = None
+    if on_progress:
+        on_progress(Progress(first_feasible, best_cost, None))
+    stats: dict[str, float] = {"greedy_cost": best_cost, "greedy_seconds": first_feasible,
+                               "rounds": 0}
+
+    def report(progress: Progress) -> None:
+        if on_progress:
+            on_progress(Progress(progress.elapsed, min(best_cost, progress.cost), progress.bound))
+
+    movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
+    if movable and deadline - time.monotonic() > 0.5:
+        cols = build_columns(problem)
+        stats["columns"] = cols.size
+        incumbent = _columns_of(cols, problem, best)
+        lp = lp_bound(cols, started + LP_SHARE * time_limit, seed_columns=incumbent)
+        stats["lp_seconds"] = elapsed()
+        stats["lp_rounds"] = lp.rounds
+        bound = lp.bound
+        if on_progress:
+            on_progress(Progress(elapsed(), best_cost, bound))
+        keep = _worth_keeping(cols, lp, incumbent)
+        stats["model_columns"] = int(keep.sum())
+        model = AssignmentModel(cols, keep)
+        hint = {t: (p.segment, _in_window(problem, t, p)) for t, p in best.items()}
+        for round_no in range(MAX_ROUNDS):
+            remaining = deadline - time.monotonic()
+            if remaining < 0.3 or (bound is not None and best_cost <= bound):
+                break
+            stats["rounds"] = round_no + 1
+            result = model.solve(hint, remaining * 0.9, workers, bound, report, started)
+            if not result.feasible:
+                break
+            if result.optimal and lp.bound is not None and round_no == 0:
+                excluded = lp.reduced[~keep]
+                floor = lp.value + (float(excluded.min()) if len(excluded) else np.inf)
+                if floor >= result.objective - 1e-6:
+                    bound = max(bound or 0, result.objective)
+            placed, failed = _sequence(problem, result.chosen)
+            cost = timeline_cost(placed)
+            log.info("round %d: assignment %d, after sequencing %d (bound %s)",
+                     round_no, result.objective, cost, bound)
+            if cost < best_cost:
+                best_cost, best = cost, dict(placed.placed)
+                if on_progress:
+                    on_progress(Progress(elapsed(), best_cost, bound))
+            if not failed:
+                break
+            for pairs in failed:
+                model.forbid(pairs)
+            hint = result.chosen
+    if bound is not None and bound > best_cost:
+        log.warning("bound %d above the cost %d: bound dropped", bound, best_cost)
+        bound = None
+    placements = tuple(best.get(t) for t in range(len(problem.tasks)))
+    return WeekSolution(placements=placements, cost=best_cost, lower_bound=bound,
+                        optimal=bound is not None and bound >= best_cost,
+                        first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
+
+
+def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]]
+              ) -> tuple[Timeline, list[list[tuple[int, int]]]]:
+    """Start times for an assignment; dropped exams re-inserted where they still fit."""
+    line = Timeline(problem)
+    failed: list[list[tuple[int, int]]] = []
+    dropped: list[int] = []
+    for tasks in groups(problem, chosen):
+        result = sequence_group(problem, tasks, chosen)
+        for t, (s, start) in result.starts.items():
+            line.place(t, s, start)
+        if result.dropped:
+            dropped.extend(result.dropped)
+            failed.append([(t, chosen[t][0]) for t in tasks if problem.tasks[t].fixed is None])
+    for t in sorted(dropped, key=lambda t: len(problem.tasks[t].options)):
+        found = line.best_insertion(t)
+        if found is not None:
+            line.place(t, found[1], found[2])
+    return line, failed
+
+
+def _columns_of(cols: Columns, problem: WeekProblem, placed: dict[int, Placement]) -> np.ndarray:
+    """The columns of a schedule (including "unscheduled" for the tasks it leaves out)."""
+    out = []
+    for t in range(len(problem.tasks)):
+        where = placed.get(t)
+        span = cols.of_task(t)
+        if where is None:
+            out.append(span.stop - 1)
+            continue
+        inside = _in_window(problem, t, where)
+        for j in span:
+            if cols.segment[j] == where.segment and bool(cols.window[j]) == inside:
+                out.append(j)
+                break
+    return np.array(out, dtype=np.int64)
+
+
+def _worth_keeping(cols: Columns, lp: LpResult, incumbent: np.ndarray) -> np.ndarray:
+    """Columns for the integer model: the best by reduced cost, the LP's and the plan's."""
+    keep = np.zeros(cols.size, dtype=bool)
+    keep[incumbent] = True
+    keep[cols.segment < 0] = True
+    keep[lp.x > 1e-6] = True
+    score = lp.reduced if lp.bound is not None else cols.cost.astype(float)
+    order = np.lexsort((score, cols.task))
+    rank = np.arange(cols.size) - cols.first[cols.task[order]]
+    keep[order[rank < KEEP_PER_TASK]] = True
+    return keep
