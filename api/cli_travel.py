@@ -85,8 +85,8 @@ def travel(
             wanted = [t.strip().upper() for t in to.split(",") if t.strip()]
             unknown = [t for t in wanted if t not in by_id]
             if unknown or not wanted:
-                raise GeoError(f"unknown centre(s) {', '.join(unknown) or to!r}; known: "
-                               f"{', '.join(by_id)}")
+                what = ", ".join(unknown) if unknown else repr(to)
+                raise GeoError(f"unknown centre(s) {what}; known: {', '.join(by_id)}")
             centres = [by_id[t] for t in wanted]
         place = resolve(from_, AddressGeocoder.from_env())
         model = TravelModel.default()

@@ -118,6 +118,9 @@ def resolve(text: str, geocoder: AddressGeocoder | None = None) -> Place:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise OutsideBelgium(lat, lon, "not a valid latitude/longitude")
         return Place(lat, lon, f"{lat:.5f}, {lon:.5f}", "coordinates")
+    if text.strip().isdigit():
+        p = lookup_postcode(text.strip())
+        return Place(p.lat, p.lon, f"{p.postcode} {p.locality}", "postcode", p.postcode)
     m = _POSTCODE_ONLY.match(text)
     if m:
         p = lookup_postcode(m.group(1), m.group(2))

@@ -12,9 +12,10 @@ the victim gets a home visit, every centre is unreachable).
     ``k_egress`` stations nearest to the centre (walk or bus);
   - *local*: walk or bus straight to the centre.
 
-  Walk: ``walk_detour`` x geodesic km at ``walk_kmh``.  Bus: ``bus_overhead_min`` (walk to
-  the stop and wait) + ``bus_factor`` x the car's driving time, only up to ``bus_max_km``
-  geodesic km (no bus legs beyond: a far home is not "near a station").
+  Walk: ``walk_detour`` x geodesic km at ``walk_kmh``, up to ``walk_max_km``.  Bus:
+  ``bus_overhead_min`` (walk to the stop and wait) + ``bus_factor`` x the car's driving
+  time, only up to ``bus_max_km`` geodesic km (no bus legs beyond: a far home is not
+  "near a station").
 
 Unreachable is explicit: ``None`` from :meth:`TravelModel.minutes`, ``inf`` in the
 matrices, never ``0`` (every reachable time is at least one minute).  Coordinates outside
@@ -90,6 +91,7 @@ class TravelParams:
     road: RoadParams = field(default_factory=RoadParams)
     walk_kmh: float = 4.5
     walk_detour: float = 1.3
+    walk_max_km: float = 5.0
     bus_overhead_min: float = 10.0
     bus_factor: float = 1.5
     bus_max_km: float = 35.0
@@ -167,7 +169,7 @@ class TravelModel:
     # -- legs ---------------------------------------------------------------------------
     def walk_minutes(self, km: np.ndarray) -> np.ndarray:
         p = self.params
-        return np.asarray(km * p.walk_detour / p.walk_kmh * 60.0)
+        return np.where(km <= p.walk_max_km, km * p.walk_detour / p.walk_kmh * 60.0, np.inf)
 
     def bus_minutes(self, km: np.ndarray) -> np.ndarray:
         p = self.params
