@@ -74,3 +74,13 @@ def test_duplicate_and_missing_column(tmp_path: Path) -> None:
         load_centres(path)
     with pytest.raises(DataFileError, match="cannot read"):
         load_centres(tmp_path / "absent.csv")
+
+
+def test_centre_stations_exist_and_are_served() -> None:
+    from geo.rail import RailGraph
+
+    graph = RailGraph.default()
+    for c in load_centres():
+        station = graph.station(c.station_id)
+        assert c.station_id in graph.served, c.id
+        assert station.name == c.station_name, c.id
