@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from solver.week_model import GRID, WeekProblem
+from solver.week_model import GRID, Option, SegmentSpec, TaskSpec, WeekProblem
 
 
 def _ceil_grid(minutes: int) -> int:
@@ -128,7 +128,9 @@ def _rows(p: WeekProblem, task: np.ndarray, segment: np.ndarray, window: np.ndar
     for s, cols in by_segment.items():
         seg = p.segments[s]
         length = seg.end - seg.start
-        if seg.is_home:
+        if seg.copies > 1:
+            add(cols, d5[task[cols]], seg.copies * _ceil_grid(length))
+        elif seg.is_home:
             tasks = sorted({int(t) for t in task[cols]})
             leg_in = {t: min([p.home_from_base.get((s, t), 0)]
                              + [p.home_leg.get((o, t), 0) for o in tasks if o != t])
@@ -149,13 +151,13 @@ def _rows(p: WeekProblem, task: np.ndarray, segment: np.ndarray, window: np.ndar
             by_place[seg.centre, seg.day].append(s)
     for (centre, _), segs in by_place.items():
         rooms = p.rooms[centre]
-        if len(segs) <= rooms:
+        if sum(p.segments[s].copies for s in segs) <= rooms:
             continue
         points = sorted({p.segments[s].start for s in segs} | {p.segments[s].end for s in segs})
         for i, a in enumerate(points):
             for b in points[i + 1:]:
                 inside = [s for s in segs if a <= p.segments[s].start and p.segments[s].end <= b]
-                if len(inside) > rooms:
+                if sum(p.segments[s].copies for s in inside) > rooms:
                     cols = np.concatenate([by_segment[s] for s in inside])
                     add(cols, duration[task[cols]], rooms * (b - a))
     for s, cols in by_segment.items():
@@ -168,7 +170,7 @@ def _rows(p: WeekProblem, task: np.ndarray, segment: np.ndarray, window: np.ndar
             inside_w = np.array([j for j in wcols
                                  if all(w[0] <= a and b <= w[1] for a, b in spans[int(j)])],
                                 dtype=np.int64)
-            add(inside_w, duration[task[inside_w]], w[1] - w[0])
+            add(inside_w, duration[task[inside_w]], p.segments[s].copies * (w[1] - w[0]))
     n_rows = len(rhs)
     if n_rows:
         matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(r_idx),
@@ -177,3 +179,70 @@ def _rows(p: WeekProblem, task: np.ndarray, segment: np.ndarray, window: np.ndar
     else:
         matrix = sp.csr_matrix((0, len(task)))
     return matrix, np.array(rhs, dtype=np.int64)
+
+
+def aggregate(problem: WeekProblem) -> tuple[WeekProblem, np.ndarray]:
+    """Merge interchangeable centre segments into one with ``copies``: a smaller relaxation.
+
+    Segments at the same centre, day and hours whose doctors speak the same languages and
+    have the same specialties serve the same tasks at the same cost, so a task's options
+    collapse onto their class.  Capacities add up; the doctor-day limits are dropped.
+    Every schedule maps onto the merged problem with the same cost, so its LP bound is
+    still a lower bound.  Returns the merged problem and the class of every segment.
+    """
+    p = problem
+    served_by: dict[int, set[int]] = defaultdict(set)
+    for t, spec in enumerate(p.tasks):
+        for option in spec.options:
+            served_by[option.segment].add(t)
+    keys: dict[tuple[object, ...], int] = {}
+    class_of = np.empty(len(p.segments), dtype=np.int64)
+    members: list[list[int]] = []
+    for s, seg in enumerate(p.segments):
+        if seg.is_home:
+            key: tuple[object, ...] = ("home", s)
+        else:
+            key = (seg.centre, seg.day, seg.start, seg.end, frozenset(served_by.get(s, ())))
+        if key not in keys:
+            keys[key] = len(members)
+            members.append([])
+        class_of[s] = keys[key]
+        members[keys[key]].append(s)
+    segments = []
+    for k, segs in enumerate(members):
+        seg = p.segments[segs[0]]
+        segments.append(SegmentSpec(seg.doctor, seg.day, seg.start, seg.end, seg.centre,
+                                    doctor_day=k, copies=len(segs)))
+    limits = []
+    for k, segs in enumerate(members):
+        seg = p.segments[segs[0]]
+        limits.append(p.day_limit[seg.doctor_day] if len(segs) == 1 and seg.is_home
+                      else 10**6)
+    tasks = []
+    for spec in p.tasks:
+        seen: dict[int, Option] = {}
+        for option in spec.options:
+            k = int(class_of[option.segment])
+            if k not in seen:
+                seen[k] = Option(k, option.cost, option.windows)
+        fixed = None if spec.fixed is None else (int(class_of[spec.fixed[0]]), spec.fixed[1])
+        tasks.append(TaskSpec(spec.duration, tuple(seen.values()), spec.pref_bonus, fixed))
+    home_from_base = {(int(class_of[s]), t): m for (s, t), m in p.home_from_base.items()}
+    merged = WeekProblem(tuple(segments), tuple(tasks), p.rooms, tuple(limits),
+                         p.unscheduled_cost, home_from_base, p.home_leg)
+    return merged, class_of
+
+
+def project(cols: Columns, merged: Columns, class_of: np.ndarray) -> np.ndarray:
+    """For every column of the real problem, the matching column of the merged one."""
+    n_classes = int(class_of.max()) + 2 if len(class_of) else 2
+
+    def keys(task: np.ndarray, cls: np.ndarray, window: np.ndarray) -> np.ndarray:
+        return (task * n_classes + cls + 1) * 2 + window
+
+    real_class = np.where(cols.segment >= 0, class_of[np.maximum(cols.segment, 0)], -1)
+    merged_keys = keys(merged.task, merged.segment, merged.window.astype(np.int64))
+    order = np.argsort(merged_keys)
+    wanted = keys(cols.task, real_class, cols.window.astype(np.int64))
+    pos = np.searchsorted(merged_keys[order], wanted)
+    return order[np.minimum(pos, len(order) - 1)]

@@ -1,11 +1,12 @@
-"""The LP bound of the assignment relaxation, by column generation (HiGHS through SciPy).
+"""The LP bound of the assignment relaxation, by column generation (HiGHS).
 
 The LP over all columns would have hundreds of thousands of them.  It is solved over a
 restricted set (each task's cheapest columns), then every column's reduced cost is priced
-with the duals in one sparse product, and the columns that would improve the LP are added,
-until none would: the LP optimum over the restricted set is then the optimum over all
-columns, a valid lower bound of the weekly problem.  Reduced costs also rank the columns
-worth giving to the integer model.
+with the duals in one sparse product, and the columns that would improve the LP are added
+to the warm-started simplex, until none would: the LP optimum over the restricted set is
+then the optimum over all columns, a valid lower bound of the weekly problem.  The final
+reduced costs also rank the columns worth giving to the integer model, and prove that a
+column left out of it cannot improve on a given cost (cost >= LP + reduced cost).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import logging
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
+import scipy.sparse as sp
 
 from solver.columns import Columns
 
@@ -29,71 +31,82 @@ class LpResult:
     """ceil of the LP optimum over all columns; None when not proven within the time."""
     value: float
     reduced: np.ndarray
-    """Reduced cost of every column at the final duals."""
+    """Reduced cost of every column at the final duals (valid only with a bound)."""
     x: np.ndarray
     """LP value of every column (0 outside the restricted set)."""
     rounds: int
 
 
-def _cheapest(cols: Columns, per_task: int) -> np.ndarray:
+def _first_columns(cols: Columns, per_task: int, seed: np.ndarray | None) -> np.ndarray:
     keep = np.zeros(cols.size, dtype=bool)
     order = np.lexsort((cols.cost, cols.task))
     rank = np.arange(cols.size) - cols.first[cols.task[order]]
     keep[order[rank < per_task]] = True
     keep[cols.segment < 0] = True
+    fixed_tasks = np.flatnonzero(cols.fixed >= 0)
+    for t in fixed_tasks:
+        keep[cols.of_task(int(t))] = False
+    keep[cols.fixed[fixed_tasks]] = True
+    if seed is not None:
+        keep[seed] = True
     return keep
 
 
 def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = None,
-             per_task: int = 12, add_per_round: int = 20) -> LpResult:
+             per_task: int = 12, add_per_task: int = 10) -> LpResult:
     n_tasks = len(cols.first) - 1
-    active = _cheapest(cols, per_task)
-    fixed = cols.fixed[cols.fixed >= 0]
-    if len(fixed):
-        active[cols.first[cols.task[fixed]]] = False
-        for t in np.flatnonzero(cols.fixed >= 0):
-            active[cols.of_task(int(t))] = False
-        active[fixed] = True
-    if seed_columns is not None:
-        active[seed_columns] = True
+    n_rows = cols.rows.shape[0]
+    # the whole matrix, task rows first: column j has a 1 in row task[j]
+    full = sp.vstack([sp.csr_matrix((np.ones(cols.size), (cols.task, np.arange(cols.size))),
+                                    shape=(n_tasks, cols.size)), cols.rows]).tocsc()
+    full_t = full.T.tocsr()
     cost = cols.cost.astype(float)
-    a_t = cols.rows.T.tocsr()
-    reduced = np.zeros(cols.size)
-    x_full = np.zeros(cols.size)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "simplex")
+    inf = highspy.kHighsInf
+    lower = np.r_[np.ones(n_tasks), np.full(n_rows, -inf)]
+    upper = np.r_[np.ones(n_tasks), cols.rhs.astype(float)]
+    h.addRows(len(lower), lower, upper, 0, np.zeros(0, dtype=np.int32),
+              np.zeros(0, dtype=np.int32), np.zeros(0))
+    active = np.zeros(cols.size, dtype=bool)
+    in_lp: list[np.ndarray] = []
+
+    def add(columns: np.ndarray) -> None:
+        sub = full[:, columns]
+        h.addCols(len(columns), cost[columns], np.zeros(len(columns)),
+                  np.full(len(columns), inf), sub.nnz, sub.indptr[:-1].astype(np.int32),
+                  sub.indices.astype(np.int32), sub.data.astype(float))
+        active[columns] = True
+        in_lp.append(columns)
+
+    add(np.flatnonzero(_first_columns(cols, per_task, seed_columns)))
     value = float("nan")
-    for round_no in range(1, 200):
-        if time.monotonic() > deadline:
-            return LpResult(None, value, reduced, x_full, round_no - 1)
-        idx = np.flatnonzero(active)
-        eq = _task_matrix(cols.task[idx], n_tasks)
-        res = linprog(cost[idx], A_ub=cols.rows[:, idx] if cols.rows.shape[0] else None,
-                      b_ub=cols.rhs if cols.rows.shape[0] else None, A_eq=eq,
-                      b_eq=np.ones(n_tasks), bounds=(0, None), method="highs-ds",
-                      options={"time_limit": max(1.0, deadline - time.monotonic())})
-        if res.status != 0:
-            log.info("LP stopped: %s", res.message)
-            return LpResult(None, value, reduced, x_full, round_no)
-        value = float(res.fun)
-        sigma = res.eqlin.marginals
-        y = res.ineqlin.marginals if cols.rows.shape[0] else np.zeros(0)
-        reduced = cost - sigma[cols.task] - (a_t @ y if len(y) else 0.0)
-        x_full = np.zeros(cols.size)
-        x_full[idx] = res.x
+    reduced = np.zeros(cols.size)
+    rounds = 0
+    while True:
+        rounds += 1
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        h.setOptionValue("time_limit", float(left))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            log.info("LP stopped: %s", h.modelStatusToString(h.getModelStatus()))
+            break
+        value = float(h.getInfo().objective_function_value)
+        y = np.asarray(h.getSolution().row_dual)
+        reduced = cost - full_t @ y
         candidates = np.flatnonzero((reduced < -TOLERANCE) & ~active)
-        log.info("LP round %d: %d columns, value %.1f, %d improving", round_no, len(idx), value,
-                 len(candidates))
+        log.info("LP round %d: %d columns, value %.1f, %d improving", rounds, active.sum(),
+                 value, len(candidates))
         if not len(candidates):
-            return LpResult(int(np.ceil(value - TOLERANCE)), value, reduced, x_full, round_no)
+            x = np.zeros(cols.size)
+            x[np.concatenate(in_lp)] = np.asarray(h.getSolution().col_value)
+            return LpResult(int(np.ceil(value - TOLERANCE)), value, reduced, x, rounds)
         order = candidates[np.lexsort((reduced[candidates], cols.task[candidates]))]
         tasks = cols.task[order]
         starts = np.r_[0, np.flatnonzero(np.diff(tasks)) + 1]
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        active[order[rank < add_per_round]] = True
-    return LpResult(None, value, reduced, x_full, 199)
-
-
-def _task_matrix(task: np.ndarray, n_tasks: int):  # type: ignore[no-untyped-def]
-    import scipy.sparse as sp
-
-    return sp.csr_matrix((np.ones(len(task)), (task, np.arange(len(task)))),
-                         shape=(n_tasks, len(task)))
+        add(order[rank < add_per_task])
+    return LpResult(None, value, reduced, np.zeros(cols.size), rounds)

@@ -188,3 +188,39 @@ def timeline_cost(line: Timeline) -> int:
         where = line.placed.get(t)
         total += p.unscheduled_cost if where is None else line.cost(t, where.segment, where.start)
     return total
+
+
+def guided(problem: WeekProblem, targets: dict[int, list[int]], order: list[int]) -> Timeline:
+    """A schedule that follows a fractional plan: each task tries its target segments first.
+
+    ``targets[t]`` lists the segments the LP would serve ``t`` in, best first; a task that
+    fits none of them is placed where it is cheapest now."""
+    line = Timeline(problem)
+    for t, spec in enumerate(problem.tasks):
+        if spec.fixed is not None:
+            line.place(t, spec.fixed[0], spec.fixed[1])
+    for t in order:
+        if t in line.placed or not problem.tasks[t].options:
+            continue
+        spec = problem.tasks[t]
+        placed = False
+        windows = {o.segment: o.windows for o in spec.options}
+        for s in targets.get(t, ()):
+            for window in windows.get(s, ()):
+                start = line.earliest(t, s, window)
+                if start is not None:
+                    line.place(t, s, start)
+                    placed = True
+                    break
+            if placed:
+                break
+            start = line.earliest(t, s)
+            if start is not None:
+                line.place(t, s, start)
+                placed = True
+                break
+        if not placed:
+            found = line.best_insertion(t)
+            if found is not None:
+                line.place(t, found[1], found[2])
+    return line

@@ -28,6 +28,8 @@ class SegmentSpec:
     """Index into ``WeekProblem.rooms``, or ``HOME_CENTRE`` for a home round."""
     doctor_day: int
     """Index into ``WeekProblem.day_limit``: the doctor's exams that day."""
+    copies: int = 1
+    """In an aggregated problem: how many identical segments this one stands for."""
 
     @property
     def is_home(self) -> bool:

@@ -18,10 +18,10 @@ from collections.abc import Callable
 import numpy as np
 
 from solver.assignment import AssignmentModel
-from solver.columns import Columns, build_columns
+from solver.columns import Columns, aggregate, build_columns, project
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
-from solver.timeline import Timeline, construct, timeline_cost
+from solver.timeline import Timeline, construct, guided, timeline_cost
 from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
 
 log = logging.getLogger(__name__)
@@ -63,12 +63,26 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
     if movable and deadline - time.monotonic() > 0.5:
         cols = build_columns(problem)
+        merged_problem, class_of = aggregate(problem)
+        merged = build_columns(merged_problem)
+        to_merged = project(cols, merged, class_of)
         stats["columns"] = cols.size
+        stats["merged_columns"] = merged.size
         incumbent = _columns_of(cols, problem, best)
-        lp = lp_bound(cols, started + LP_SHARE * time_limit, seed_columns=incumbent)
+        merged_lp = lp_bound(merged, started + LP_SHARE * time_limit,
+                             seed_columns=np.unique(to_merged[incumbent]))
+        lp = LpResult(merged_lp.bound, merged_lp.value, merged_lp.reduced[to_merged],
+                      merged_lp.x[to_merged], merged_lp.rounds)
         stats["lp_seconds"] = elapsed()
         stats["lp_rounds"] = lp.rounds
         bound = lp.bound
+        if lp.bound is not None:
+            rounded = _round_lp(problem, cols, lp)
+            cost = timeline_cost(rounded)
+            stats["lp_rounding_cost"] = cost
+            if cost < best_cost:
+                best_cost, best = cost, dict(rounded.placed)
+                incumbent = _columns_of(cols, problem, best)
         if on_progress:
             on_progress(Progress(elapsed(), best_cost, bound))
         keep = _worth_keeping(cols, lp, incumbent)
@@ -158,3 +172,18 @@ def _worth_keeping(cols: Columns, lp: LpResult, incumbent: np.ndarray) -> np.nda
     rank = np.arange(cols.size) - cols.first[cols.task[order]]
     keep[order[rank < KEEP_PER_TASK]] = True
     return keep
+
+
+def _round_lp(problem: WeekProblem, cols: Columns, lp: LpResult) -> Timeline:
+    """Follow the LP: tasks it serves wholly first, each in the segments it favours."""
+    served = (cols.segment >= 0) & (lp.x > 1e-6)
+    weight = np.zeros(len(problem.tasks))
+    np.maximum.at(weight, cols.task[served], lp.x[served])
+    targets: dict[int, list[int]] = {}
+    idx = np.flatnonzero(served)
+    order_cols = idx[np.lexsort((lp.reduced[idx], -lp.x[idx], cols.task[idx]))]
+    for j in order_cols:
+        targets.setdefault(int(cols.task[j]), []).append(int(cols.segment[j]))
+    order = sorted(range(len(problem.tasks)),
+                   key=lambda t: (-round(weight[t], 6), len(problem.tasks[t].options)))
+    return guided(problem, targets, order)
