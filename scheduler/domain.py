@@ -22,13 +22,13 @@ GRID_MIN = 5
 """Exam starts lie on this grid of minutes after midnight."""
 
 
-class Priority(str, enum.Enum):
+class Priority(enum.StrEnum):
     HIGH = "high"
     NORMAL = "normal"
     LOW = "low"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of a solve, as in the exchange format."""
 
     OPTIMAL = "OPTIMAL"

@@ -126,5 +126,5 @@ class AssignmentModel:
                  solver.status_name(status), solver.objective_value if feasible else None,
                  solver.wall_time)
         return AssignmentResult(chosen,
-                                int(round(solver.objective_value)) if feasible else 0,
+                                round(solver.objective_value) if feasible else 0,
                                 status == cp_model.OPTIMAL, feasible)

@@ -214,7 +214,7 @@ def aggregate(problem: WeekProblem) -> tuple[WeekProblem, np.ndarray]:
         segments.append(SegmentSpec(seg.doctor, seg.day, seg.start, seg.end, seg.centre,
                                     doctor_day=k, copies=len(segs)))
     limits = []
-    for k, segs in enumerate(members):
+    for segs in members:
         seg = p.segments[segs[0]]
         limits.append(p.day_limit[seg.doctor_day] if len(segs) == 1 and seg.is_home
                       else 10**6)

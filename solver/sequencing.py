@@ -54,15 +54,18 @@ def _sequential(problem: WeekProblem, tasks: list[int],
     return GroupResult(starts, ())
 
 
-def _needs_model(problem: WeekProblem, tasks: list[int], chosen: dict[int, tuple[int, bool]]) -> bool:
+def _needs_model(problem: WeekProblem, tasks: list[int],
+                 chosen: dict[int, tuple[int, bool]]) -> bool:
     segs = {chosen[t][0] for t in tasks}
     first = problem.segments[next(iter(segs))]
     if first.is_home:
         return True
     if any(problem.tasks[t].fixed is not None for t in tasks):
         return True
-    if any(chosen[t][1] for t in tasks):
-        return True
+    for t in tasks:
+        spec = problem.tasks[t]
+        if spec.pref_bonus and any(o.windows for o in spec.options if o.segment == chosen[t][0]):
+            return True
     spans = sorted((problem.segments[s].start, problem.segments[s].end) for s in segs)
     events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
     level = peak = 0
@@ -82,7 +85,7 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
     start_var: dict[int, cp_model.IntVar] = {}
     present: dict[int, cp_model.IntVar] = {}
     intervals: dict[int, cp_model.IntervalVar] = {}
-    objective = []
+    objective: list[cp_model.LinearExprT] = []
     drop_cost = 1000 * (len(tasks) + 1)
     for t in tasks:
         s = chosen[t][0]
@@ -103,7 +106,7 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
         start_var[t], present[t] = start, pres
         intervals[t] = m.new_optional_fixed_size_interval_var(start, spec.duration, pres, f"i{t}")
         option = next(o for o in spec.options if o.segment == s)
-        if chosen[t][1] and option.windows:
+        if option.windows and spec.pref_bonus:
             hits = []
             for a, b in option.windows:
                 hit = m.new_bool_var(f"w{t}_{a}")
@@ -111,7 +114,7 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
                 m.add(start + spec.duration <= b).only_enforce_if(hit)
                 m.add_implication(hit, pres)
                 hits.append(hit)
-            objective.append(-sum(hits))
+            objective.append(cp_model.LinearExpr.weighted_sum(hits, [-1] * len(hits)))
     by_seg: dict[int, list[int]] = defaultdict(list)
     for t in tasks:
         by_seg[chosen[t][0]].append(t)

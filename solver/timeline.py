@@ -74,7 +74,8 @@ class Timeline:
         rooms = p.rooms[seg.centre]
         return all(use[k] < rooms for k in range(start // GRID, -(-end // GRID)))
 
-    def earliest(self, task: int, segment: int, within: tuple[int, int] | None = None) -> int | None:
+    def earliest(self, task: int, segment: int,
+                 within: tuple[int, int] | None = None) -> int | None:
         """The earliest feasible start in ``segment`` (inside ``within`` if given)."""
         p, spec = self.p, self.p.tasks[task]
         seg = p.segments[segment]

@@ -185,5 +185,5 @@ def _round_lp(problem: WeekProblem, cols: Columns, lp: LpResult) -> Timeline:
     for j in order_cols:
         targets.setdefault(int(cols.task[j]), []).append(int(cols.segment[j]))
     order = sorted(range(len(problem.tasks)),
-                   key=lambda t: (-round(weight[t], 6), len(problem.tasks[t].options)))
+                   key=lambda t: (-round(float(weight[t]), 6), len(problem.tasks[t].options)))
     return guided(problem, targets, order)
