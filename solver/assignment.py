@@ -83,15 +83,15 @@ class AssignmentModel:
                 return j
         return None
 
-    def forbid(self, pairs: list[tuple[int, int]]) -> None:
-        """A no-good: these (task, segment) pairs cannot all hold at once."""
-        terms = []
-        for t, s in pairs:
-            for j in self.cols.of_task(t):
-                if self.cols.segment[j] == s and int(j) in self.var:
-                    terms.append(self.var[int(j)])
+    def cap_count(self, segments: list[int], count: int) -> None:
+        """At most ``count`` exams in these segments: what sequencing could fit there.
+
+        A heuristic cut (another set of exams might fit better), so the model's own bound is
+        never reported; the weekly bound comes from the LP."""
+        wanted = np.isin(self.cols.segment[self.index], segments)
+        terms = [self.var[int(j)] for j in self.index[wanted]]
         if terms:
-            self.model.add(sum(terms) <= len(pairs) - 1)
+            self.model.add(sum(terms) <= count)
 
     def solve(self, hint: dict[int, tuple[int, bool]], time_limit: float, workers: int,
               bound: int | None, report: Callable[[Progress], None] | None,

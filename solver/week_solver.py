@@ -57,8 +57,10 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
                                "rounds": 0}
 
     def report(progress: Progress) -> None:
-        if on_progress:
-            on_progress(Progress(progress.elapsed, min(best_cost, progress.cost), progress.bound))
+        """Assignment solutions are not schedules yet: report the bound with the best cost."""
+        if on_progress and progress.bound != stats.get("reported_bound"):
+            stats["reported_bound"] = progress.bound or 0
+            on_progress(Progress(progress.elapsed, best_cost, progress.bound))
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
     if movable and deadline - time.monotonic() > 0.5:
@@ -94,7 +96,8 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
             if remaining < 0.3 or (bound is not None and best_cost <= bound):
                 break
             stats["rounds"] = round_no + 1
-            result = model.solve(hint, remaining * 0.9, workers, bound, report, started)
+            share = 0.85 if round_no + 1 < MAX_ROUNDS else 0.95
+            result = model.solve(hint, remaining * share, workers, bound, report, started)
             if not result.feasible:
                 break
             if result.optimal and lp.bound is not None and round_no == 0:
@@ -112,9 +115,9 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
                     on_progress(Progress(elapsed(), best_cost, bound))
             if not failed:
                 break
-            for pairs in failed:
-                model.forbid(pairs)
-            hint = result.chosen
+            for segs, count in failed:
+                model.cap_count(segs, count)
+            hint = {t: (p.segment, _in_window(problem, t, p)) for t, p in best.items()}
     if bound is not None and bound > best_cost:
         log.warning("bound %d above the cost %d: bound dropped", bound, best_cost)
         bound = None
@@ -125,10 +128,13 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
 
 
 def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]]
-              ) -> tuple[Timeline, list[list[tuple[int, int]]]]:
-    """Start times for an assignment; dropped exams re-inserted where they still fit."""
+              ) -> tuple[Timeline, list[tuple[list[int], int]]]:
+    """Start times for an assignment; dropped exams re-inserted where they still fit.
+
+    Also returns, for every group that could not take all its exams, its segments and how
+    many exams they did take: the next assignment round is asked for no more."""
     line = Timeline(problem)
-    failed: list[list[tuple[int, int]]] = []
+    failed: list[tuple[list[int], int]] = []
     dropped: list[int] = []
     for tasks in groups(problem, chosen):
         result = sequence_group(problem, tasks, chosen)
@@ -136,7 +142,7 @@ def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]]
             line.place(t, s, start)
         if result.dropped:
             dropped.extend(result.dropped)
-            failed.append([(t, chosen[t][0]) for t in tasks if problem.tasks[t].fixed is None])
+            failed.append((sorted({chosen[t][0] for t in tasks}), len(result.starts)))
     for t in sorted(dropped, key=lambda t: len(problem.tasks[t].options)):
         found = line.best_insertion(t)
         if found is not None:
