@@ -42,7 +42,18 @@ from solver.week_model import (
 )
 from solver.week_solver import solve_week
 
-__all__ = ["PlanResult", "Progress", "build_problem", "plan_week"]
+__all__ = ["Move", "PlanResult", "Progress", "build_problem", "plan_week"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A previously published appointment that re-planning changed."""
+
+    convocation: str
+    before: Assignment
+    after: Assignment | None
+    """``None``: no longer scheduled."""
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class PlanResult:
     first_feasible_seconds: float | None
     unservable: int
     """Convocations that no session can legally serve, whatever the others do."""
+    moves: tuple[Move, ...] = ()
+    """With ``previous``: the appointments that changed, and why."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +138,27 @@ def _fixed(conv: Convocation, options: list[tuple[Segment, int, tuple[tuple[int,
                       "rule for this convocation (language, specialty, dates or travel)"])
 
 
-def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None) -> Built:
-    """The solver's integer view of a week.  Raises ``InputError`` for impossible fixes."""
+def _previous(conv: Convocation, before: Assignment,
+              options: list[tuple[Segment, int, tuple[tuple[int, int], ...]]]
+              ) -> tuple[int, int] | None:
+    """The segment and start of a previous appointment, if a segment still holds it."""
+    start, day = _minute(before.start), before.start.date()
+    for seg, _, _ in options:
+        centre = HOME if seg.is_home else seg.centre
+        if (seg.doctor.id == before.doctor and centre == before.centre and seg.day == day
+                and seg.start <= start and start + conv.duration_min <= seg.end):
+            return seg.index, start
+    return None
+
+
+def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
+                  previous: dict[str, Assignment] | None = None,
+                  change_penalty: int = 0) -> Built:
+    """The solver's integer view of a week.  Raises ``InputError`` for impossible fixes.
+
+    With ``previous`` (published appointments being re-planned), serving a convocation
+    anywhere else than its previous doctor, centre and start costs ``change_penalty``."""
+    previous = previous or {}
     travel = travel if travel is not None else resolve_travel(week)
     segs = segments(week)
     centre_index = {c.id: i for i, c in enumerate(week.centres)}
@@ -160,11 +192,16 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None) -
         for seg, _, _ in options:
             if seg.is_home:
                 home_tasks[seg.index].append(t)
+        before = previous.get(conv.id)
+        kept = _previous(conv, before, options) if before is not None and change_penalty else None
+        if before is not None and change_penalty:
+            options = [(seg, cost + (0 if kept and kept[0] == seg.index else change_penalty), w)
+                       for seg, cost, w in options]
         tasks.append(TaskSpec(
             duration=conv.duration_min,
             options=tuple(Option(seg.index, cost, windows) for seg, cost, windows in options),
             pref_bonus=week.weights.preference_miss if conv.preferred else 0,
-            fixed=fixed))
+            fixed=fixed, previous=kept, move_penalty=change_penalty if kept else 0))
     if problems:
         raise InputError(problems)
     from_base: dict[tuple[int, int], int] = {}
@@ -189,10 +226,19 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None) -
 
 def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
               on_progress: Callable[[Progress], None] | None = None,
-              travel: dict[str, dict[str, int]] | None = None, instance: str = "") -> PlanResult:
-    """Plan ``week``: every convocation gets a doctor, a place and a start, or a reason."""
+              travel: dict[str, dict[str, int]] | None = None, instance: str = "",
+              previous: dict[str, Assignment] | None = None,
+              change_penalty: int = 0) -> PlanResult:
+    """Plan ``week``: every convocation gets a doctor, a place and a start, or a reason.
+
+    Re-planning: ``previous`` maps convocation ids to their published appointments.  To
+    keep one exactly, make it ``fixed`` in the week; the others may move, each change of
+    doctor, centre or start costing ``change_penalty`` in the objective (not in the
+    schedule's cost, which stays the exchange format's).  The moves are reported; the
+    lower bound, which holds for the objective with penalties, is then not reported."""
     started = time.monotonic()
-    built = build_problem(week, travel)
+    previous = previous or {}
+    built = build_problem(week, travel, previous, change_penalty)
     spent = time.monotonic() - started
     solution = solve_week(built.problem, time_limit=max(0.5, time_limit - spent),
                           workers=workers, on_progress=on_progress)
@@ -218,8 +264,46 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
             travel_min=0 if seg.is_home else built.travel[conv.id][seg.centre]))
     status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
     unservable = sum(1 for task in built.problem.tasks if not task.options)
-    schedule = Schedule(status=status, cost=solution.cost, lower_bound=solution.lower_bound,
+    cost, bound = solution.cost, solution.lower_bound
+    moves: list[Move] = []
+    if previous and change_penalty:
+        moves = _moves(week, previous, assignments, unscheduled, built.segments)
+        cost -= change_penalty * sum(1 for m in moves if m.after is not None)
+        bound = None
+        if status is Status.OPTIMAL and not moves:
+            bound = cost
+        elif status is Status.OPTIMAL:
+            status = Status.FEASIBLE
+    schedule = Schedule(status=status, cost=cost, lower_bound=bound,
                         solve_seconds=time.monotonic() - started,
                         assignments=tuple(assignments), unscheduled=tuple(unscheduled),
                         instance=instance)
-    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable)
+    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable,
+                      tuple(moves))
+
+
+def _moves(week: Week, previous: dict[str, Assignment], assignments: list[Assignment],
+           unscheduled: list[Unscheduled], segs: list[Segment]) -> list[Move]:
+    now = {a.convocation: a for a in assignments}
+    why_not = {u.convocation: u.reason for u in unscheduled}
+    out = []
+    for conv in week.convocations:
+        before = previous.get(conv.id)
+        if before is None:
+            continue
+        after = now.get(conv.id)
+        if after is not None and (after.doctor, after.centre, after.start) == (
+                before.doctor, before.centre, before.start):
+            continue
+        still = any(s.doctor.id == before.doctor and s.day == before.start.date()
+                    and (HOME if s.is_home else s.centre) == before.centre
+                    and s.start <= _minute(before.start) < s.end for s in segs)
+        if not still:
+            reason = (f"{before.doctor} no longer has a session at {before.centre} on "
+                      f"{before.start:%a %d %b %H:%M}")
+        elif after is None:
+            reason = f"no longer scheduled: {why_not.get(conv.id, 'no room left')}"
+        else:
+            reason = "moved to make room for other convocations at a lower total cost"
+        out.append(Move(conv.id, before, after, reason))
+    return out

@@ -223,7 +223,7 @@ def aggregate(problem: WeekProblem) -> tuple[WeekProblem, np.ndarray]:
         seen: dict[int, Option] = {}
         for option in spec.options:
             k = int(class_of[option.segment])
-            if k not in seen:
+            if k not in seen or option.cost < seen[k].cost:
                 seen[k] = Option(k, option.cost, option.windows)
         fixed = None if spec.fixed is None else (int(class_of[spec.fixed[0]]), spec.fixed[1])
         tasks.append(TaskSpec(spec.duration, tuple(seen.values()), spec.pref_bonus, fixed))

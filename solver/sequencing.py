@@ -66,6 +66,8 @@ def _needs_model(problem: WeekProblem, tasks: list[int],
         spec = problem.tasks[t]
         if spec.pref_bonus and any(o.windows for o in spec.options if o.segment == chosen[t][0]):
             return True
+        if spec.previous is not None and spec.previous[0] == chosen[t][0]:
+            return True
     spans = sorted((problem.segments[s].start, problem.segments[s].end) for s in segs)
     events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
     level = peak = 0
@@ -86,7 +88,8 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
     present: dict[int, cp_model.IntVar] = {}
     intervals: dict[int, cp_model.IntervalVar] = {}
     objective: list[cp_model.LinearExprT] = []
-    drop_cost = 1000 * (len(tasks) + 1)
+    drop_cost = problem.unscheduled_cost + sum(
+        problem.tasks[t].pref_bonus + problem.tasks[t].move_penalty for t in tasks) + 1
     for t in tasks:
         s = chosen[t][0]
         seg, spec = problem.segments[s], problem.tasks[t]
@@ -114,7 +117,13 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
                 m.add(start + spec.duration <= b).only_enforce_if(hit)
                 m.add_implication(hit, pres)
                 hits.append(hit)
-            objective.append(cp_model.LinearExpr.weighted_sum(hits, [-1] * len(hits)))
+            inside = m.new_bool_var(f"in_window{t}")
+            m.add_bool_or(hits).only_enforce_if(inside)
+            objective.append(-spec.pref_bonus * inside)
+        if spec.previous is not None and spec.previous[0] == s and spec.move_penalty:
+            stays = m.new_bool_var(f"stays{t}")
+            m.add(start == spec.previous[1]).only_enforce_if(stays)
+            objective.append(spec.move_penalty * (1 - stays))
     by_seg: dict[int, list[int]] = defaultdict(list)
     for t in tasks:
         by_seg[chosen[t][0]].append(t)

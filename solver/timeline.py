@@ -39,7 +39,10 @@ class Timeline:
             if option.segment == segment:
                 end = start + spec.duration
                 inside = any(a <= start and end <= b for a, b in option.windows)
-                return option.cost - (spec.pref_bonus if inside else 0)
+                moved = spec.previous is not None and spec.previous[0] == segment \
+                    and spec.previous[1] != start
+                return option.cost - (spec.pref_bonus if inside else 0) + (
+                    spec.move_penalty if moved else 0)
         raise ValueError(f"task {task} has no option in segment {segment}")
 
     def _leg(self, segment: int, before: int | None, task: int) -> int:
@@ -142,24 +145,27 @@ class Timeline:
         """Cheapest (cost, segment, start) at which ``task`` fits now, trying windows first."""
         spec = self.p.tasks[task]
         best: tuple[int, int, int] | None = None
+        if spec.previous is not None and self.fits(task, *spec.previous):
+            seg, at = spec.previous
+            best = (self.cost(task, seg, at), seg, at)
         for option in self.by_cost[task]:
             floor = option.cost - spec.pref_bonus if option.windows else option.cost
             if best is not None and floor >= best[0]:
                 break
             for window in option.windows:
-                start = self.earliest(task, option.segment, window)
-                if start is not None:
-                    cand = (option.cost - spec.pref_bonus, option.segment, start)
+                found = self.earliest(task, option.segment, window)
+                if found is not None:
+                    cand = (self.cost(task, option.segment, found), option.segment, found)
                     if best is None or cand < best:
                         best = cand
                     break
             if best is not None and best[0] <= option.cost:
                 continue
-            start = self.earliest(task, option.segment)
-            if start is not None:
-                cost = self.cost(task, option.segment, start)
-                if best is None or (cost, option.segment, start) < best:
-                    best = (cost, option.segment, start)
+            found = self.earliest(task, option.segment)
+            if found is not None:
+                cost = self.cost(task, option.segment, found)
+                if best is None or (cost, option.segment, found) < best:
+                    best = (cost, option.segment, found)
         return best
 
 

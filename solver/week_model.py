@@ -53,6 +53,11 @@ class TaskSpec:
     """Cost saved when the exam lies inside one of its preferred windows."""
     fixed: tuple[int, int] | None = None
     """(segment, start) a planner fixed: kept exactly."""
+    previous: tuple[int, int] | None = None
+    """(segment, start) of a published appointment being re-planned."""
+    move_penalty: int = 0
+    """Cost of starting elsewhere than ``previous`` within its segment (the cost of another
+    segment is already in the options' costs)."""
 
 
 @dataclass(frozen=True)

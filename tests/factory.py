@@ -30,8 +30,8 @@ WEEK_START = "2026-12-07"
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY = (f"2026-12-{d:02d}" for d in range(7, 12))
 SATURDAY, SUNDAY = "2026-12-12", "2026-12-13"
 BRUSSELS_LAT, BRUSSELS_LON = 50.8356, 4.3360
-EXAMPLE_WEEK = Path("/work/shared/formats/week-example.json")
-"""The example beside the format's specification (outside the repository)."""
+EXAMPLE_WEEK = Path(__file__).resolve().parents[1] / "docs" / "week-example.json"
+"""The example beside the format's specification (copied into docs/)."""
 needs_example = pytest.mark.skipif(not EXAMPLE_WEEK.exists(),
                                    reason=f"{EXAMPLE_WEEK} is not on this machine")
 
