@@ -11,8 +11,12 @@ column left out of it cannot improve on a given cost (cost >= LP + reduced cost)
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import highspy
@@ -35,6 +39,21 @@ class LpResult:
     x: np.ndarray
     """LP value of every column (0 outside the restricted set)."""
     rounds: int
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """HiGHS prints its banner from C++ when an instance is made, before any option can
+    be set: send the process's standard output to /dev/null meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _first_columns(cols: Columns, per_task: int, seed: np.ndarray | None) -> np.ndarray:
@@ -61,8 +80,9 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
                                     shape=(n_tasks, cols.size)), cols.rows]).tocsc()
     full_t = full.T.tocsr()
     cost = cols.cost.astype(float)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    with _native_stdout_silenced():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", "simplex")
     inf = highspy.kHighsInf
     lower = np.r_[np.ones(n_tasks), np.full(n_rows, -inf)]
