@@ -8,7 +8,7 @@ The planning use case (:mod:`scheduler.plan`) and the hand-planning baseline
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from scheduler.domain import GRID_MIN, HOME, Convocation, Doctor, Session, Week
@@ -31,18 +31,14 @@ class Segment:
     day: date
     start: int
     end: int
+    centre: str = field(init=False)
+    is_home: bool = field(init=False)
+    length: int = field(init=False)
 
-    @property
-    def centre(self) -> str:
-        return self.session.centre
-
-    @property
-    def is_home(self) -> bool:
-        return self.session.centre == HOME
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "centre", self.session.centre)
+        object.__setattr__(self, "is_home", self.session.centre == HOME)
+        object.__setattr__(self, "length", self.end - self.start)
 
 
 def _minutes(t: object) -> int:

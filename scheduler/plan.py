@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from scheduler.domain import (
     HOME,
@@ -25,6 +25,7 @@ from scheduler.domain import (
 from scheduler.eligibility import (
     Segment,
     drive_minutes,
+    exam_day_open,
     segments,
     serves,
     working_days_after,
@@ -81,12 +82,12 @@ def _minute(moment: datetime) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def _candidates(week: Week, segs: list[Segment]) -> dict[tuple[str, bool], list[Segment]]:
-    """Segments by (language, home round), to avoid testing every pair."""
-    out: dict[tuple[str, bool], list[Segment]] = defaultdict(list)
+def _candidates(segs: list[Segment]) -> dict[tuple[str, bool, date], list[Segment]]:
+    """Segments by (language, home round, day), to avoid testing every pair."""
+    out: dict[tuple[str, bool, date], list[Segment]] = defaultdict(list)
     for seg in segs:
         for lang in seg.doctor.languages:
-            out[lang, seg.is_home].append(seg)
+            out[lang, seg.is_home, seg.day].append(seg)
     return out
 
 
@@ -94,11 +95,22 @@ def _options(week: Week, conv: Convocation, pool: list[Segment], travel: dict[st
              ) -> list[tuple[Segment, int, tuple[tuple[int, int], ...]]]:
     w = week.weights
     out = []
+    waits: dict[date, int] = {}
+    specialty, duration, limit = conv.specialty, conv.duration_min, conv.max_travel_min
     for seg in pool:
-        if not serves(week, conv, seg, travel):
+        # the rules of eligibility.serves, in the order that rejects most pairs soonest
+        if seg.length < duration or not seg.doctor.has_specialty(specialty):
             continue
-        cost = w.wait_day[conv.priority] * working_days_after(conv.release, seg.day,
-                                                              week.closed_dates)
+        if seg.is_home:
+            if not serves(week, conv, seg, travel):
+                continue
+        elif travel.get(seg.centre, limit + 1) > limit:
+            continue
+        wait = waits.get(seg.day)
+        if wait is None:
+            wait = waits[seg.day] = w.wait_day[conv.priority] * working_days_after(
+                conv.release, seg.day, week.closed_dates)
+        cost = wait
         if not seg.is_home:
             cost += w.travel_minute * travel[seg.centre]
         windows = []
@@ -176,12 +188,14 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
                                  end=seg.end,
                                  centre=HOME_CENTRE if seg.is_home else centre_index[seg.centre],
                                  doctor_day=doctor_day[key]))
-    pools = _candidates(week, segs)
+    pools = _candidates(segs)
     tasks: list[TaskSpec] = []
     problems: list[str] = []
     home_tasks: dict[int, list[int]] = defaultdict(list)
     for t, conv in enumerate(week.convocations):
-        pool = pools.get((conv.patient.language, conv.home_visit), [])
+        key = (conv.patient.language, conv.home_visit)
+        pool = [seg for day in week.dates if exam_day_open(week, conv, day)
+                for seg in pools.get((*key, day), ())]
         options = _options(week, conv, pool, travel.get(conv.id, {}))
         fixed = None
         if conv.fixed is not None:

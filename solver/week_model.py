@@ -10,6 +10,7 @@ tasks (language, specialty, dates, travel, length), each with its cost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 HOME_CENTRE = -1
 GRID = 5
@@ -36,8 +37,9 @@ class SegmentSpec:
         return self.centre == HOME_CENTRE
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """A segment that may serve a task (a tuple: there are hundreds of thousands)."""
+
     segment: int
     cost: int
     """Cost of serving the task in this segment, outside its preferred windows."""
