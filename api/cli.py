@@ -11,13 +11,15 @@ import logging
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from api.cli_travel import travel
+from geo.errors import GeoError
 from scheduler.errors import InputError
 from scheduler.plan import PlanResult, Progress, plan_week
 from scheduler.week_format import read_schedule, read_week, write_schedule, write_week
@@ -50,6 +52,12 @@ def _fail(problems: list[str]) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _write(write: Callable[[Any, Path], None], what: Any, path: Path) -> None:
+    """Write an output file; a path that cannot be written is an input error."""
+    try:
+        write(what, path)
+    except OSError as exc:
+        _fail([f"{path}: cannot be written ({exc.strerror or exc})"])
 
 
 def _report_progress(progress: Progress) -> None:
@@ -102,7 +110,9 @@ def solve(
                            on_progress=None if quiet else _report_progress, instance=week.name)
     except InputError as exc:
         _fail(exc.problems)
-    write_schedule(result.schedule, out)
+    except GeoError as exc:
+        _fail([str(exc)])
+    _write(write_schedule, result.schedule, out)
     typer.echo(_summary(result, len(parsed.convocations)))
     typer.echo(f"schedule written to {out}")
 
@@ -157,12 +167,16 @@ def demo_week_command(
             start = date.fromisoformat(week_start)
         except ValueError:
             _fail([f"--week-start: expected a date YYYY-MM-DD, got {week_start!r}"])
+        if start.weekday() != 0:
+            _fail([f"--week-start: {start} is a {start:%A}, not a Monday"])
     try:
         built = demo_week(convocations, doctors or max(1, round(convocations / 25)), seed,
                           week_start=start)
     except InputError as exc:
         _fail(exc.problems)
-    write_week(built, out)
+    except GeoError as exc:
+        _fail([str(exc)])
+    _write(write_week, built, out)
     typer.echo(f"{len(built.convocations)} convocations, {len(built.doctors)} doctors, "
                f"{len(built.centres)} centres, week of {built.week_start} written to {out}")
 
@@ -180,16 +194,19 @@ def demo(
     from scheduler.validate import check_schedule
 
     folder = workdir or Path(tempfile.mkdtemp(prefix="medex-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail([f"{folder}: cannot be created ({exc.strerror or exc})"])
     week = demo_week(convocations, max(1, round(convocations / 25)), seed)
     week_path = folder / "week.json"
-    write_week(week, week_path)
+    _write(write_week, week, week_path)
     typer.echo(f"demo week of {week.week_start}: {len(week.convocations)} convocations, "
                f"{len(week.doctors)} doctors, {len(week.centres)} centres -> {week_path}")
     result = plan_week(week, time_limit=time_limit, on_progress=_report_progress,
                        instance=week_path.name)
     out = folder / "schedule.json"
-    write_schedule(result.schedule, out)
+    _write(write_schedule, result.schedule, out)
     typer.echo(_summary(result, len(week.convocations)))
     report = check_schedule(read_week(week_path), read_schedule(out))
     verdict = "every rule holds" if report.ok else f"{len(report.violations)} violations"
