@@ -1,6 +1,7 @@
 """Database tables (SQLModel, ``table=True``).  Never used as API bodies: see ``schemas``.
 
-Times are Europe/Brussels wall-clock times stored without offset, as in the domain.
+Appointment times are Europe/Brussels wall-clock times stored without offset, as in the
+domain; the stamps (``created_at``, ``at``...) are UTC, also without offset.
 Lists (languages, specialties, preferred windows...) are JSON columns.  Every change made
 through the service writes an :class:`AuditEntry` in the same transaction.
 """
@@ -11,7 +12,7 @@ import enum
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -159,7 +160,7 @@ class Convocation(SQLModel, table=True):
     """``[{"date": "2026-12-08", "start": "09:00", "end": "12:00"}]``"""
     unavailable: list[str] = _json()
     """ISO dates the victim cannot come."""
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
 class Appointment(SQLModel, table=True):
@@ -176,15 +177,15 @@ class Appointment(SQLModel, table=True):
     doctor_id: int = Field(foreign_key="doctor.id", index=True)
     centre_id: str | None = Field(default=None, foreign_key="centre.id")
     """``None``: at the victim's home."""
-    start: datetime = Field(index=True)
-    end: datetime
+    start: datetime = Field(index=True, sa_type=DateTime)
+    end: datetime = Field(sa_type=DateTime)
     travel_min: int = 0
     status: str = Field(default=AppointmentStatus.CONFIRMED, max_length=12)
     revision: int = 1
     changed_by_id: int | None = Field(default=None, foreign_key="user.id")
     change_reason: str = Field(default="", max_length=500)
     plan_job_id: str | None = Field(default=None, foreign_key="plan_job.id")
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
 class User(SQLModel, table=True):
@@ -208,9 +209,9 @@ class PlanJob(SQLModel, table=True):
     keep_published: bool = True
     time_limit_s: float
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
-    created_at: datetime = Field(default_factory=utcnow)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    started_at: datetime | None = Field(default=None, sa_type=DateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime)
     stop_requested: bool = False
     best_cost: int | None = None
     bound: int | None = None
@@ -227,7 +228,7 @@ class PlanJob(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True, sa_type=DateTime)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     action: str = Field(max_length=20)
     """``create``, ``update``, ``delete``, ``import``, ``publish``, ``move``..."""

@@ -109,3 +109,110 @@ def empty_pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# ------------------------------------------------------------------ the service on a database
+
+import functools  # noqa: E402
+from datetime import date, time, timedelta  # noqa: E402
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from api.config import Settings  # noqa: E402
+from api.db import Database  # noqa: E402
+from api.security import hash_password  # noqa: E402
+from api.tables import Centre, Doctor, DoctorSession, User  # noqa: E402
+
+WEEK = date(2026, 12, 7)
+"""A Monday."""
+SECRET = "test-secret-0123456789abcdef"
+PASSWORD = "correct horse battery"
+USERS = {"admin": "admin@medex.test", "planner": "planner@medex.test",
+         "manager": "manager@medex.test", "doctor": "d001@medex.test",
+         "doctor2": "d002@medex.test"}
+
+
+def national_number(birth: str = "850730", seq: int = 33) -> str:
+    """A valid rijksregisternummer for someone born on yymmdd (before 2000)."""
+    base = f"{birth}{seq:03d}"
+    return f"{base}{97 - int(base) % 97:02d}"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def seed(db: Database) -> dict[str, int]:
+    """Two centres, two doctors with sessions all week, one user per role."""
+    ids: dict[str, int] = {}
+    with db.session() as s:
+        s.add(Centre(id="BRU", name="Brussel/Bruxelles", postcode="1060", lat=50.8356,
+                     lon=4.3360, rooms=2, opening="08:30-16:30", languages=["nl", "fr"]))
+        s.add(Centre(id="GNT", name="Gent", postcode="9000", lat=51.0359, lon=3.7107, rooms=2,
+                     opening="08:30-16:30", languages=["nl"]))
+        d1 = Doctor(code="D001", name="Dr. Peeters", languages=["nl", "fr"],
+                    specialties=["general", "orthopaedics"], max_exams_per_day=12)
+        d2 = Doctor(code="D002", name="Dr. Dubois", languages=["fr"], specialties=["general"],
+                    max_exams_per_day=12)
+        s.add(d1)
+        s.add(d2)
+        s.flush()
+        for i in range(5):
+            day = WEEK + timedelta(days=i)
+            s.add(DoctorSession(doctor_id=d1.id or 0, centre_id="BRU", day=day,
+                                start=time(9), end=time(12, 30)))
+            s.add(DoctorSession(doctor_id=d2.id or 0, centre_id="BRU", day=day,
+                                start=time(13), end=time(16)))
+        ids["D001"], ids["D002"] = d1.id or 0, d2.id or 0
+        hashed = _password_hash()
+        for role, email in USERS.items():
+            doctor_id = {"doctor": d1.id, "doctor2": d2.id}.get(role)
+            s.add(User(email=email, role=role.rstrip("2"), password_hash=hashed,
+                       full_name=role.title(), doctor_id=doctor_id))
+    return ids
+
+
+def make_settings(url: str, **kw: object) -> Settings:
+    return Settings(environment="test", database_url=url, secret_key=SECRET,  # type: ignore[arg-type]
+                    plan_time_limit_s=2.0, _env_file=None, **kw)  # type: ignore[call-arg]
+
+
+def token(client: TestClient, who: str) -> dict[str, str]:
+    r = client.post("/api/auth/token", data={"username": USERS[who], "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+class Service:
+    """A running app on a fresh database with the seed, and a client per role."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.settings = make_settings(url)
+        self.db = Database(url)
+        self.ids = seed(self.db)
+        self.app = create_app(self.settings, database=self.db)
+        self.client = TestClient(self.app)
+        self.client.__enter__()
+        tokens = self.app.state.medex.tokens
+        with self.db.session() as s:
+            users = {u.email: u for u in s.exec(select(User)).all()}
+        self.headers = {who: {"Authorization": f"Bearer {tokens.issue(users[email])}"}
+                        for who, email in USERS.items()}
+
+    def as_(self, who: str) -> dict[str, str]:
+        return self.headers[who]
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+        self.db.dispose()
+
+
+@pytest.fixture
+def service(db_url: str) -> Iterator[Service]:
+    svc = Service(db_url)
+    yield svc
+    svc.close()

@@ -1,0 +1,83 @@
+"""The web service: ``create_app(settings)`` builds everything from the settings.
+
+No engine, settings or job runner exists at import time; tests build one app per test
+on their own database.  ``medex serve`` runs it with uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from api import errors
+from api.config import Settings
+from api.db import Database
+from api.deps import AppState
+from api.jobs import JobRunner, make_runner
+from api.routes import auth, imports, plans, resources
+from api.security import Tokens
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+
+DESCRIPTION = """Plans Medex convocations: resources (centres, doctors, sessions, absences,
+victims, employers, convocations, appointments, users, audit log), bulk CSV import, and
+planning as a job (POST a week, GET its progress, DELETE to stop it, analyze, publish).
+
+Times are Europe/Brussels wall-clock times without offset. Every error body is an
+`ErrorOut`: `detail` (a sentence), `code`, `problems` (field or CSV row and column, with the
+reason) and, for a refused booking, the `rule` it would break."""
+
+
+def create_app(settings: Settings, *, database: Database | None = None,
+               runner: JobRunner | None = None) -> FastAPI:
+    db = database or Database(settings.database_url)
+    holder: dict[str, JobRunner] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state: AppState = app.state.medex
+        state.runner.shutdown()
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(title="Medex planner", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    holder["runner"] = runner or make_runner(db, settings)
+    app.state.medex = AppState(settings=settings, db=db, runner=holder["runner"],
+                               tokens=Tokens(settings.secret_key.get_secret_value(),
+                                             settings.session_max_age_s))
+    errors.install(app)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        return JSONResponse({"detail": f"conflict with the stored data: {reason}",
+                             "code": "conflict", "problems": [], "rule": None},
+                            status_code=409)
+
+    app.include_router(auth.router)
+    for router in resources.routers():
+        app.include_router(router)
+    app.include_router(imports.router)
+    app.include_router(plans.router)
+    from api import pages
+
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/healthz", tags=["service"], summary="Liveness and the database kind")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "database": db.engine.dialect.name,
+                "runner": settings.runner}
+
+    return app

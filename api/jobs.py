@@ -1,0 +1,110 @@
+"""Where planning jobs run: never inside the request.
+
+* :class:`InProcessRunner` (the SQLite default): a background thread per job slot in the
+  server process; the solver itself runs in a child process
+  (:func:`api.planning.run_plan_job`).
+* :class:`QueueRunner` (PostgreSQL): the job is deferred to a procrastinate queue in the
+  database; ``medex worker`` processes on any number of machines take jobs from it.
+
+Both share the job's row as the one source of truth for progress, stop requests and the
+result, so ``GET`` and ``DELETE`` work the same whichever runs the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from sqlalchemy.engine import make_url
+from sqlmodel import col, select
+
+from api.config import Settings
+from api.db import Database
+from api.planning import run_plan_job
+from api.tables import JobStatus, PlanJob, utcnow
+
+log = logging.getLogger(__name__)
+QUEUE = "planning"
+TASK = "medex.plan_week"
+
+
+class JobRunner(Protocol):
+    def submit(self, job_id: str) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class InProcessRunner:
+    def __init__(self, db: Database, settings: Settings, slots: int = 1):
+        self.db = db
+        self.settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="medex-plan")
+        self._recover()
+
+    def _recover(self) -> None:
+        """Jobs cut off by a restart are failed; queued ones are started again."""
+        with self.db.session() as s:
+            rows = s.exec(select(PlanJob).where(col(PlanJob.status).in_(
+                [JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.STOPPING]))).all()
+            queued = []
+            for job in rows:
+                if job.status == JobStatus.QUEUED:
+                    queued.append(job.id)
+                    continue
+                job.status = JobStatus.STOPPED if job.schedule else JobStatus.FAILED
+                job.error = "interrupted by a restart of the service"
+                job.finished_at = utcnow()
+                s.add(job)
+        for job_id in queued:
+            self.submit(job_id)
+
+    def submit(self, job_id: str) -> None:
+        self._pool.submit(run_plan_job, self.db, job_id, workers=self.settings.plan_workers,
+                          change_penalty=self.settings.change_penalty)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def queue_app(settings: Settings) -> Any:
+    """The procrastinate app of the planning queue, for the service and ``medex worker``."""
+    import procrastinate
+
+    url = make_url(settings.database_url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+
+    @app.task(name=TASK, queue=QUEUE)
+    def plan_week_job(job_id: str) -> None:
+        db = Database(settings.database_url)
+        try:
+            run_plan_job(db, job_id, workers=settings.plan_workers,
+                         change_penalty=settings.change_penalty)
+        finally:
+            db.dispose()
+
+    return app
+
+
+class QueueRunner:
+    def __init__(self, settings: Settings):
+        self.app = queue_app(settings)
+        self._open = False
+
+    def submit(self, job_id: str) -> None:
+        if not self._open:
+            self.app.open()
+            self._open = True
+        self.app.tasks[TASK].defer(job_id=job_id)
+
+    def shutdown(self) -> None:
+        if self._open:
+            self.app.close()
+            self._open = False
+
+
+def make_runner(db: Database, settings: Settings) -> JobRunner:
+    if settings.runner == "procrastinate":
+        return QueueRunner(settings)
+    return InProcessRunner(db, settings)
