@@ -90,18 +90,13 @@ def queue_app(settings: Settings) -> Any:
 class QueueRunner:
     def __init__(self, settings: Settings):
         self.app = queue_app(settings)
-        self._open = False
 
     def submit(self, job_id: str) -> None:
-        if not self._open:
-            self.app.open()
-            self._open = True
-        self.app.tasks[TASK].defer(job_id=job_id)
+        with self.app.open():  # a short-lived pool: submits are rare
+            self.app.tasks[TASK].defer(job_id=job_id)
 
     def shutdown(self) -> None:
-        if self._open:
-            self.app.close()
-            self._open = False
+        pass
 
 
 def make_runner(db: Database, settings: Settings) -> JobRunner:
