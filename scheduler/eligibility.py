@@ -21,8 +21,9 @@ EARTH_RADIUS_KM = 6371.0
 class Segment:
     """A stretch of one session inside one opening interval of its centre.
 
-    Times are minutes after midnight of ``day``; ``start`` is rounded up to the 5-minute grid.
-    A home session is a single segment (a home visit has no opening hours).
+    Times are minutes after midnight of ``day``; at a centre ``start`` is rounded up to the
+    5-minute grid.  A home session is a single segment (a home visit has no opening hours)
+    whose ``start`` is the session's: the first visit starts on the grid after the drive.
     """
 
     index: int
@@ -62,7 +63,8 @@ def segments(week: Week) -> list[Segment]:
                 (max(lo, _minutes(a)), min(hi, _minutes(b)))
                 for a, b in week.centre(session.centre).opening]
             for a, b in spans:
-                a = _grid_up(a)
+                if not session.is_home:
+                    a = _grid_up(a)
                 if b > a:
                     out.append(Segment(len(out), doctor, session, session.day, a, b))
     return out
@@ -90,7 +92,7 @@ def drive_minutes(lat1: float, lon1: float, lat2: float, lon2: float) -> int:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-    return math.ceil(km / DRIVE_KMH * 60 - 1e-9)
+    return math.ceil(km / DRIVE_KMH * 60)
 
 
 def serves(week: Week, conv: Convocation, seg: Segment, travel: dict[str, int]) -> bool:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from scheduler.domain import (
     HOME,
@@ -26,6 +27,7 @@ from scheduler.eligibility import (
     Segment,
     drive_minutes,
     exam_day_open,
+    home_reach,
     segments,
     serves,
     working_days_after,
@@ -127,7 +129,8 @@ def _options(week: Week, conv: Convocation, pool: list[Segment], travel: dict[st
     return out
 
 
-def _fixed(conv: Convocation, options: list[tuple[Segment, int, tuple[tuple[int, int], ...]]],
+def _fixed(week: Week, conv: Convocation,
+           options: list[tuple[Segment, int, tuple[tuple[int, int], ...]]],
            all_segments: list[Segment], where: str) -> tuple[int, int]:
     fixed = conv.fixed
     assert fixed is not None
@@ -139,6 +142,11 @@ def _fixed(conv: Convocation, options: list[tuple[Segment, int, tuple[tuple[int,
             if start % 5:
                 raise InputError([f"{where}.fixed.start: {fixed.start:%H:%M} is not on the "
                                   "5-minute grid"])
+            if seg.is_home and start < seg.session.start.hour * 60 + seg.session.start.minute \
+                    + home_reach(week, conv, seg):
+                raise InputError([f"{where}.fixed.start: the round starts at "
+                                  f"{seg.session.start:%H:%M} and the drive to the patient "
+                                  f"takes {home_reach(week, conv, seg)} min"])
             return seg.index, start
     inside = [s for s in all_segments if s.doctor.id == fixed.doctor and s.day == day
               and s.centre == fixed.centre and s.start <= start
@@ -161,6 +169,50 @@ def _previous(conv: Convocation, before: Assignment,
                 and seg.start <= start and start + conv.duration_min <= seg.end):
             return seg.index, start
     return None
+
+
+def _fixed_conflicts(week: Week, segs: list[Segment], tasks: list[TaskSpec]) -> list[str]:
+    """Fixed exams that cannot all hold together: same doctor at once, too many a day, more
+    than the rooms at once, or no time to drive between two fixed home visits."""
+    convs = week.convocations
+    fixed = [(segs[spec.fixed[0]], spec.fixed[1], spec.fixed[1] + spec.duration, t)
+             for t, spec in enumerate(tasks) if spec.fixed is not None]
+    problems: list[str] = []
+    by_doctor_day: dict[tuple[str, date], list[tuple[int, int, int, Segment]]] = defaultdict(list)
+    by_place: dict[tuple[str, date], list[tuple[int, int, int]]] = defaultdict(list)
+    for seg, a, b, t in fixed:
+        by_doctor_day[seg.doctor.id, seg.day].append((a, b, t, seg))
+        if not seg.is_home:
+            by_place[seg.centre, seg.day].append((a, b, t))
+    for (doctor, day), items in by_doctor_day.items():
+        items.sort()
+        limit = items[0][3].doctor.max_exams_per_day
+        if len(items) > limit:
+            t = items[limit][2]
+            problems.append(f"convocations[{t}] ({convs[t].id}).fixed: {len(items)} exams are "
+                            f"fixed for {doctor} on {day}, more than their {limit} a day")
+        for (_, b1, t1, s1), (a2, _, t2, s2) in pairwise(items):
+            gap = 0
+            if s1.is_home and s2.is_home:
+                p, q = convs[t1].patient, convs[t2].patient
+                gap = drive_minutes(p.lat, p.lon, q.lat, q.lon)
+            if a2 < b1 + gap:
+                why = "overlap" if a2 < b1 else f"leave no time for the {gap}-minute drive"
+                problems.append(f"convocations[{t2}] ({convs[t2].id}).fixed: it and "
+                                f"{convs[t1].id}, both fixed for {doctor} on {day}, {why}")
+    for (centre, day), spans in by_place.items():
+        rooms = week.centre(centre).rooms
+        events = sorted([(a, 1, t) for a, _, t in spans] + [(b, -1, t) for _, b, t in spans],
+                        key=lambda e: (e[0], e[1]))
+        level = 0
+        for moment, step, t in events:
+            level += step
+            if level > rooms:
+                problems.append(f"convocations[{t}] ({convs[t].id}).fixed: more exams are "
+                                f"fixed at {centre} on {day} at {_clock(moment)} than its "
+                                f"{rooms} rooms")
+                break
+    return problems
 
 
 def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
@@ -200,7 +252,7 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
         fixed = None
         if conv.fixed is not None:
             try:
-                fixed = _fixed(conv, options, segs, f"convocations[{t}] ({conv.id})")
+                fixed = _fixed(week, conv, options, segs, f"convocations[{t}] ({conv.id})")
             except InputError as exc:
                 problems.extend(exc.problems)
         for seg, _, _ in options:
@@ -216,6 +268,7 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
             options=tuple(Option(seg.index, cost, windows) for seg, cost, windows in options),
             pref_bonus=week.weights.preference_miss if conv.preferred else 0,
             fixed=fixed, previous=kept, move_penalty=change_penalty if kept else 0))
+    problems.extend(_fixed_conflicts(week, segs, tasks))
     if problems:
         raise InputError(problems)
     from_base: dict[tuple[int, int], int] = {}

@@ -35,6 +35,8 @@ from scheduler.domain import (
 )
 from scheduler.errors import WeekFormatError
 
+_PLACEHOLDER = Centre("?", "?", 0.0, 0.0, 1, ((time(0, 0), time(23, 59)),))
+"""Stands for a centre whose entry has problems, so references to it are not reported."""
 WEEK_FORMAT = "medex-week/1"
 SCHEDULE_FORMAT = "medex-schedule/1"
 LANGUAGES = frozenset({"nl", "fr", "de", "en"})
@@ -397,6 +399,10 @@ def week_from_dict(raw: Any) -> Week:
     centres = [_read_centre(r, c, _label(c, f"centres[{i}]")) for i, c in enumerate(centres_raw)]
     _unique(r, [c.id for c in centres if c], "centres")
     by_id = {c.id: c for c in centres if c}
+    # a centre with a bad field is reported once, not again by every reference to it
+    for raw_centre in centres_raw:
+        if isinstance(raw_centre, dict) and isinstance(raw_centre.get("id"), str):
+            by_id.setdefault(raw_centre["id"], _PLACEHOLDER)
     doctors_raw = r.items(r.get(raw, "doctors", ""), "doctors")
     doctors = [_read_doctor(r, d, _label(d, f"doctors[{i}]"), by_id, horizon)
                for i, d in enumerate(doctors_raw)]

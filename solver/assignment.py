@@ -17,7 +17,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.columns import Columns
-from solver.week_model import Progress
+from solver.week_model import Progress, WeekProblem
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 class AssignmentModel:
     """CP-SAT over the columns in ``keep``; built once, re-solved with cuts and hints."""
 
-    def __init__(self, cols: Columns, keep: np.ndarray):
+    def __init__(self, cols: Columns, keep: np.ndarray, problem: WeekProblem | None = None):
         self.cols = cols
         m = self.model = cp_model.CpModel()
         self.index = np.flatnonzero(keep)
@@ -72,8 +72,52 @@ class AssignmentModel:
             m.add(cp_model.LinearExpr.weighted_sum([self.var[int(j)] for j in js[mask]],
                                                    [int(c) for c in coef[mask]])
                   <= int(cols.rhs[r]))
+        if problem is not None:
+            self._home_rounds(problem)
         m.minimize(cp_model.LinearExpr.weighted_sum([self.var[int(j)] for j in self.index],
                                                     [int(cols.cost[j]) for j in self.index]))
+
+    def _home_rounds(self, problem: WeekProblem) -> None:
+        """Home rounds exactly: the driving legs depend on which patients share a round.
+
+        Per round, each patient it may serve gets a start; two patients in the same round
+        are one after the other with the leg between them, the first after the leg from the
+        base.  Rounds are few and short, so the pairs stay few."""
+        m, cols = self.model, self.cols
+        per_round: dict[int, dict[int, list[cp_model.IntVar]]] = {}
+        for j, var in self.var.items():
+            s = int(cols.segment[j])
+            if s >= 0 and problem.segments[s].is_home:
+                per_round.setdefault(s, {}).setdefault(int(cols.task[j]), []).append(var)
+        for s, by_task in per_round.items():
+            if len(by_task) < 2:
+                continue
+            seg = problem.segments[s]
+            start: dict[int, cp_model.IntVar] = {}
+            served: dict[int, cp_model.IntVar] = {}
+            for t, xs in by_task.items():
+                d = problem.tasks[t].duration
+                lo = seg.start + problem.home_from_base.get((s, t), 0)
+                start[t] = m.new_int_var(lo, max(lo, seg.end - d), f"h{s}_{t}")
+                if len(xs) == 1:
+                    served[t] = xs[0]
+                else:
+                    served[t] = m.new_bool_var(f"hs{s}_{t}")
+                    m.add(sum(xs) == served[t])
+            ts = sorted(by_task)
+            for i, a in enumerate(ts):
+                for b in ts[i + 1:]:
+                    da, db = problem.tasks[a].duration, problem.tasks[b].duration
+                    ab, ba = problem.home_leg.get((a, b), 0), problem.home_leg.get((b, a), 0)
+                    if start[a].proto.domain[0] + da + ab + db > seg.end and \
+                            start[b].proto.domain[0] + db + ba + da > seg.end:
+                        m.add_bool_or([served[a].Not(), served[b].Not()])
+                        continue
+                    first = m.new_bool_var(f"o{s}_{a}_{b}")
+                    m.add(start[b] >= start[a] + da + ab).only_enforce_if(
+                        [first, served[a], served[b]])
+                    m.add(start[a] >= start[b] + db + ba).only_enforce_if(
+                        [first.Not(), served[a], served[b]])
 
     def column_of(self, task: int, segment: int, in_window: bool) -> int | None:
         cols = self.cols

@@ -77,12 +77,76 @@ def _needs_model(problem: WeekProblem, tasks: list[int],
     return peak > problem.rooms[first.centre]
 
 
+def _list_schedule(problem: WeekProblem, tasks: list[int],
+                   chosen: dict[int, tuple[int, bool]]) -> dict[int, tuple[int, int]]:
+    """Greedy start times for a centre-day: the least advanced doctor takes their longest
+    exam that still fits, at the first moment a room is free.  Fixed exams first."""
+    first = problem.segments[chosen[tasks[0]][0]]
+    rooms = problem.rooms[first.centre]
+    use = [0] * (24 * 60 // GRID + 1)
+    starts: dict[int, tuple[int, int]] = {}
+    queues: dict[int, list[int]] = defaultdict(list)
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+
+    def take(t: int, s: int, at: int) -> None:
+        d = problem.tasks[t].duration
+        for k in range(at // GRID, -(-(at + d) // GRID)):
+            use[k] += 1
+        busy[s].append((at, at + d))
+        starts[t] = (s, at)
+
+    for t in tasks:
+        spec = problem.tasks[t]
+        if spec.fixed is not None:
+            take(t, spec.fixed[0], spec.fixed[1])
+        else:
+            queues[chosen[t][0]].append(t)
+    now = {s: problem.segments[s].start for s in queues}
+    for s in queues:
+        queues[s].sort(key=lambda t: -problem.tasks[t].duration)
+    while queues:
+        s = min(queues, key=lambda s: now[s])
+        seg = problem.segments[s]
+        placed = False
+        for t in queues[s]:
+            d = problem.tasks[t].duration
+            at = -(-now[s] // GRID) * GRID
+            while at + d <= seg.end:
+                clash = next(((a, b) for a, b in busy[s] if a < at + d and at < b), None)
+                if clash is not None:
+                    at = -(-clash[1] // GRID) * GRID
+                    continue
+                full = [k for k in range(at // GRID, -(-(at + d) // GRID)) if use[k] >= rooms]
+                if not full:
+                    break
+                at = (full[-1] + 1) * GRID
+            if at + d <= seg.end:
+                take(t, s, at)
+                queues[s].remove(t)
+                now[s] = at + d
+                placed = True
+                break
+        if not placed or not queues[s]:
+            if not placed:
+                now[s] = seg.end
+            if not queues[s] or now[s] >= seg.end:
+                del queues[s]
+    return starts
+
+
 def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tuple[int, bool]],
                    time_limit: float = 5.0) -> GroupResult:
     if not _needs_model(problem, tasks, chosen):
         packed = _sequential(problem, tasks, chosen)
         if packed is not None:
             return packed
+    greedy: dict[int, tuple[int, int]] = {}
+    if not problem.segments[chosen[tasks[0]][0]].is_home:
+        greedy = _list_schedule(problem, tasks, chosen)
+        simple = all(problem.tasks[t].previous is None and not problem.tasks[t].pref_bonus
+                     for t in tasks)
+        if len(greedy) == len(tasks) and simple:
+            return GroupResult(greedy, ())
     m = cp_model.CpModel()
     start_var: dict[int, cp_model.IntVar] = {}
     present: dict[int, cp_model.IntVar] = {}
@@ -138,12 +202,17 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
         m.add_cumulative([intervals[t] for t in tasks], [1] * len(tasks),
                          problem.rooms[first.centre])
     m.minimize(sum(objective))
+    for t in tasks:
+        if problem.tasks[t].fixed is None:
+            m.add_hint(present[t], t in greedy)
+            if t in greedy:
+                m.add_hint(start_var[t], greedy[t][1])
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = 1
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return GroupResult({}, tuple(t for t in tasks if problem.tasks[t].fixed is None))
+        return GroupResult(greedy, tuple(t for t in tasks if t not in greedy))
     starts = {t: (chosen[t][0], solver.value(start_var[t])) for t in tasks
               if solver.boolean_value(present[t])}
     return GroupResult(starts, tuple(t for t in tasks if t not in starts))

@@ -1,24 +1,32 @@
-"""Solving a weekly problem: a greedy start, the assignment model, exact sequencing.
+"""Solving a weekly problem: a greedy start, then home visits and centres apart.
 
 1. :func:`solver.timeline.construct` places every task it can, greedily: a feasible schedule
-   within seconds, reported as the first solution.
-2. :class:`solver.assignment.AssignmentModel` (a relaxation with the exact cost) improves the
-   choice of segments, hinted with the current best; its proven bound is the lower bound.
-3. :func:`solver.sequencing.sequence_group` gives start times per centre-day and home round;
-   exams that do not fit are re-inserted greedily, and a no-good cut sends the assignment
-   model back for another round while time remains.
+   within a second or two, reported as the first solution.
+2. Home visits and home rounds form a problem of their own, solved exactly by
+   :func:`solver.home_rounds.solve_home_rounds`; the centres then get the doctors' day
+   limits minus what the rounds took.
+3. For the centres, :func:`solver.lp_bound.lp_bound` gives the proven lower bound (LP of the
+   assignment relaxation over merged interchangeable segments, by column generation), its
+   solution is rounded into a schedule, and :class:`solver.assignment.AssignmentModel`
+   (CP-SAT over the columns with the smallest reduced costs) improves the choice of segments.
+4. :func:`solver.sequencing.sequence_group` gives start times per centre-day; exams that do
+   not fit are re-inserted greedily, and a capacity cut sends the assignment model back for
+   another round while time remains.
+The weekly bound is the sum of the two parts' bounds.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 
 from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
+from solver.home_rounds import solve_home_rounds
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
 from solver.timeline import Timeline, construct, guided, timeline_cost
@@ -26,6 +34,8 @@ from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
+HOME_SHARE = 0.2
+"""Share of the time limit the home rounds may take."""
 LP_SHARE = 0.4
 """Share of the time limit the LP bound may take."""
 KEEP_PER_TASK = 10
@@ -40,6 +50,59 @@ def _in_window(problem: WeekProblem, t: int, where: Placement) -> bool:
 
 def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int = 2,
                on_progress: Callable[[Progress], None] | None = None) -> WeekSolution:
+    started = time.monotonic()
+    home = [t for t, spec in enumerate(problem.tasks)
+            if spec.options and problem.segments[spec.options[0].segment].is_home]
+    if not home:
+        return _solve_centres(problem, time_limit=time_limit, workers=workers,
+                              on_progress=on_progress)
+
+    def elapsed() -> float:
+        return time.monotonic() - started
+
+    line = construct(problem)
+    greedy_cost, first_feasible = timeline_cost(line), elapsed()
+    if on_progress:
+        on_progress(Progress(first_feasible, greedy_cost, None))
+    homes = solve_home_rounds(problem, home, time_limit=HOME_SHARE * time_limit,
+                              workers=workers, hint=line.placed)
+    taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
+    in_home = set(home)
+    rest = [t for t in range(len(problem.tasks)) if t not in in_home]
+    centres = WeekProblem(problem.segments, tuple(problem.tasks[t] for t in rest), problem.rooms,
+                          tuple(limit - taken[d] for d, limit in enumerate(problem.day_limit)),
+                          problem.unscheduled_cost)
+
+    def progress(p: Progress) -> None:
+        if on_progress:
+            bound = None if p.bound is None or homes.bound is None else p.bound + homes.bound
+            on_progress(Progress(elapsed(), p.cost + homes.cost, bound))
+
+    part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()), workers=workers,
+                          on_progress=progress)
+    merged = Timeline(problem)
+    for t, where in homes.placements.items():
+        merged.place(t, where.segment, where.start)
+    for i, spot in enumerate(part.placements):
+        if spot is not None:
+            merged.place(rest[i], spot.segment, spot.start)
+    cost, placed = timeline_cost(merged), merged.placed
+    if greedy_cost < cost:
+        cost, placed = greedy_cost, line.placed
+    bound = None if homes.bound is None or part.lower_bound is None \
+        else homes.bound + part.lower_bound
+    if bound is not None and bound > cost:
+        log.warning("bound %d above the cost %d: bound dropped", bound, cost)
+        bound = None
+    stats = {**part.stats, "greedy_cost": greedy_cost, "home_cost": homes.cost,
+             "home_bound": homes.bound if homes.bound is not None else -1}
+    return WeekSolution(placements=tuple(placed.get(t) for t in range(len(problem.tasks))),
+                        cost=cost, lower_bound=bound, optimal=bound is not None and bound >= cost,
+                        first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
+
+
+def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
+                   on_progress: Callable[[Progress], None] | None) -> WeekSolution:
     started = time.monotonic()
     deadline = started + time_limit
 
@@ -89,7 +152,7 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
             on_progress(Progress(elapsed(), best_cost, bound))
         keep = _worth_keeping(cols, lp, incumbent)
         stats["model_columns"] = int(keep.sum())
-        model = AssignmentModel(cols, keep)
+        model = AssignmentModel(cols, keep, problem)
         hint = {t: (p.segment, _in_window(problem, t, p)) for t, p in best.items()}
         for round_no in range(MAX_ROUNDS):
             remaining = deadline - time.monotonic()

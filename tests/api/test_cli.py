@@ -270,8 +270,6 @@ def test_several_problems_are_reported_at_once(runner: CliRunner, tmp_path: Path
                       "convocations[1] (C0002).priority", "convocations[1] (C0002).duration_min"]
 
 
-@pytest.mark.xfail(strict=True, reason="a centre with a bad field is left out, and every "
-                   "session and travel time naming it is then reported as an unknown centre")
 def test_a_bad_centre_field_is_one_problem(runner: CliRunner, tmp_path: Path) -> None:
     problems = solve_doc(runner, tmp_path, tiny_week(centres=[centre(rooms=0)]))
     assert problems == ["centres[0] (BRU).rooms: must be at least 1, got 0"]

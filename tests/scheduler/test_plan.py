@@ -568,15 +568,12 @@ def test_a_demo_week_beats_the_hand_plan() -> None:
     assert s.cost <= hand.cost
 
 
-# ---------------------------------------------------------------- known bugs (xfail, strict)
+# ---------------------------------------------------------------- once-known bugs
 
 NORTH_OF_BRUSSELS = patient(BRUSSELS_LAT + 0.16, BRUSSELS_LON)
 """17.8 km from BRU: a 27-minute drive on a home round."""
 
 
-@pytest.mark.xfail(strict=True, reason="a home round's start is rounded up to the grid before "
-                   "the drive from base is added (13:01 -> 13:05, +27 = 13:35), instead of "
-                   "rounding session start + drive (13:28 -> 13:30)")
 def test_a_home_round_starting_off_the_grid_keeps_its_first_minutes() -> None:
     assert driving_min(BRUSSELS_LAT, BRUSSELS_LON, NORTH_OF_BRUSSELS["lat"],
                        NORTH_OF_BRUSSELS["lon"]) == 27
@@ -586,8 +583,6 @@ def test_a_home_round_starting_off_the_grid_keeps_its_first_minutes() -> None:
     assert by_conv(s)["C0001"].start == at(MONDAY, "13:30")  # the only legal start
 
 
-@pytest.mark.xfail(strict=True, raises=InputError, reason="the same rounding rejects a legal "
-                   "fixed home visit as breaking a rule")
 def test_a_legal_fixed_home_visit_in_a_round_starting_off_the_grid() -> None:
     doctors = [doctor(sessions=[home_session(start="13:01", end="13:46")])]
     conv = convocation(home_visit=True, patient=NORTH_OF_BRUSSELS, duration_min=15,
@@ -607,8 +602,6 @@ def _fixed_conflict_is_refused(w: Week) -> None:
     assert report.ok, format_report(report)
 
 
-@pytest.mark.xfail(strict=True, reason="a fixed home visit is not checked against the drive "
-                   "from base: kept at 13:00 although the doctor cannot be there before 13:40")
 def test_a_fixed_home_visit_before_the_drive_from_base_is_refused() -> None:
     doctors = [doctor(sessions=[home_session(start="13:00", end="16:00")])]
     conv = convocation(home_visit=True, patient=LEUVEN,
@@ -616,8 +609,6 @@ def test_a_fixed_home_visit_before_the_drive_from_base_is_refused() -> None:
     _fixed_conflict_is_refused(week(doctors=doctors, convocations=[conv]))
 
 
-@pytest.mark.xfail(strict=True, reason="fixed assignments are not checked against each other: "
-                   "the schedule keeps them all and breaks the rule")
 @pytest.mark.parametrize("case", ["doctor-overlap", "rooms", "max-exams-per-day"])
 def test_fixed_assignments_that_cannot_all_hold_are_refused(case: str) -> None:
     first = fixed("D001", start=f"{MONDAY}T09:00")
@@ -636,9 +627,6 @@ def test_fixed_assignments_that_cannot_all_hold_are_refused(case: str) -> None:
     _fixed_conflict_is_refused(w)
 
 
-@pytest.mark.xfail(strict=True, reason="the planner's driving leg subtracts 1e-9 before the "
-                   "ceiling, so a patient a hair's breadth from the base is 0 min away; by the "
-                   "format (and the checker) ceil(of any positive distance) is 1 min")
 def test_a_patient_next_door_to_the_base_is_still_a_minute_away() -> None:
     next_door = patient(BRUSSELS_LAT, BRUSSELS_LON + 1e-12)
     assert driving_min(BRUSSELS_LAT, BRUSSELS_LON, next_door["lat"], next_door["lon"]) == 1
