@@ -46,7 +46,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from notify.model import Channel, Kind
@@ -300,9 +299,10 @@ class SqlOptOuts:
 
 def sqlite_engine(path: str) -> Engine:
     """A SQLite engine for the outbox alone (tests, benchmarks, the embedded set-up):
-    WAL, a 30 s busy time-out and ``BEGIN IMMEDIATE`` (writers queue instead of failing on a
-    stale snapshot).  ``api.db.make_engine`` builds the same for the whole database."""
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool,
+    WAL, a 30 s busy time-out, ``BEGIN IMMEDIATE`` (writers queue instead of failing on a
+    stale snapshot) and pooled connections (closing the last one checkpoints the WAL).
+    ``api.db.make_engine`` builds the same for the whole database."""
+    engine = create_engine(f"sqlite:///{path}",
                            connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
