@@ -216,3 +216,41 @@ def service(db_url: str) -> Iterator[Service]:
     svc = Service(db_url)
     yield svc
     svc.close()
+
+
+# ------------------------------------------------------------------ a real HTTP server
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+import uvicorn  # noqa: E402
+
+
+class LiveServer:
+    """The service's app behind uvicorn on a free loopback port, in a thread."""
+
+    def __init__(self, svc: Service):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(svc.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                break
+            threading.Event().wait(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(service: Service) -> Iterator[LiveServer]:
+    server = LiveServer(service)
+    yield server
+    server.stop()
