@@ -25,6 +25,7 @@ host of every request, the way twilio-python's documentation customises its HTTP
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,12 +140,23 @@ class TwilioSender:
 
     def __init__(self, settings: TwilioSettings, client: Client | None = None):
         self.settings = settings
+        self._given = client
+        self._local = threading.local()
+
+    @property
+    def client(self) -> Client:
+        """The twilio client: the one given, else one per thread (a requests session is not
+        meant to be shared between threads)."""
+        if self._given is not None:
+            return self._given
+        client: Client | None = getattr(self._local, "client", None)
         if client is None:
-            http = (RedirectingHttpClient(settings.base_url, timeout=settings.timeout)
-                    if settings.base_url else
-                    TwilioHttpClient(timeout=settings.timeout, max_retries=0))
-            client = Client(settings.account_sid, settings.auth_token, http_client=http)
-        self.client = client
+            s = self.settings
+            http = (RedirectingHttpClient(s.base_url, timeout=s.timeout) if s.base_url
+                    else TwilioHttpClient(timeout=s.timeout, max_retries=0))
+            client = Client(s.account_sid, s.auth_token, http_client=http)
+            self._local.client = client
+        return client
 
     def callback_url(self, key: str) -> str | None:
         base = self.settings.status_callback

@@ -137,6 +137,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             self._error(fault.status, fault.code, "fault on demand")
             return
+        if self.server.latency:
+            time.sleep(self.server.latency)
         if not to.startswith("+") or not to[1:].isdigit():
             self._error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
             return
@@ -195,8 +197,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, account_sid: str, auth_token: str):
+    def __init__(self, account_sid: str, auth_token: str, latency: float):
         super().__init__(("127.0.0.1", 0), _Handler)
+        self.latency = latency
         self.state = _State()
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -205,10 +208,12 @@ class _Server(ThreadingHTTPServer):
 class FakeTwilio:
     """The fake server; ``with FakeTwilio() as fake: ... fake.base_url ...``."""
 
-    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN):
+    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN, *,
+                 latency: float = 0.0):
+        """``latency``: seconds each create takes, as a distant API would."""
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self._server = _Server(account_sid, auth_token)
+        self._server = _Server(account_sid, auth_token, latency)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
 

@@ -287,6 +287,25 @@ def test_with_the_real_client_and_a_flaky_server(store: OutboxStore, fake: FakeT
     assert store.counts()[State.SENT] == 9
     [problem] = store.problems()
     assert problem.message.key == messages[9].key and problem.error_code == "21211"
+    # the 500, 502 and the time-out were in doubt: looked up before sending again
+    assert len([r for r in fake.requests if r.method == "GET"]) == 3
+
+
+def test_concurrent_sending_still_sends_each_once(store: OutboxStore) -> None:
+    start = datetime.now(UTC)
+    messages = [sms(n, created=start) for n in range(200)]
+    store.add(messages)
+    with FakeTwilio(latency=0.01) as fake:
+        sender = TwilioSender(TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, from_="Medex",
+                                             base_url=fake.base_url,
+                                             status_callback="https://medex.example/s"))
+        report = Dispatcher(store, [sender], clock=lambda: start, concurrency=8).drain(50)
+        keys = fake.accepted_keys()
+    assert report.sent == 200 and report.lost_claims == 0
+    assert sorted(keys) == sorted(m.key for m in messages)
+    assert store.counts()[State.SENT] == 200
+    with pytest.raises(ValueError, match="concurrency"):
+        Dispatcher(store, [sender], concurrency=0)
 
 
 def test_compose_sms_and_email() -> None:
