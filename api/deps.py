@@ -66,10 +66,19 @@ def user_from_request(request: Request, state: AppState, session: Session) -> Us
     return user
 
 
+CSRF_HEADER = "x-medex"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 def current_user(request: Request, state: StateDep, session: SessionDep) -> User:
     user = user_from_request(request, state, session)
     if user is None:
         raise Unauthorized("log in first: a session cookie or an Authorization: Bearer token")
+    cookie_only = not request.headers.get("authorization", "").lower().startswith("bearer ")
+    if cookie_only and request.method not in SAFE_METHODS and \
+            request.headers.get(CSRF_HEADER) != "1":
+        raise Forbidden("a change made with the session cookie needs the header X-Medex: 1 "
+                        "(cross-site request protection)")
     return user
 
 

@@ -1,7 +1,167 @@
-"""Server-rendered pages for planners (Jinja2)."""
+"""Server-rendered pages for planners and doctors (Jinja2, a little JavaScript).
+
+``/login``; ``/week`` (a week grid per centre or per doctor, the KPI panel, the
+unscheduled list with reasons, planning with live progress, publish, move);
+``/agenda`` (a doctor's own week).  The pages call the JSON API from the browser with the
+session cookie; a state-changing call must carry ``X-Medex: 1`` (see :mod:`api.deps`).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import col, select
+
+from api import planning
+from api.deps import SessionDep, StateDep, user_from_request
+from api.kpi import kpis
+from api.routes.auth import set_session_cookie
+from api.security import verify_password
+from api.tables import (
+    Appointment,
+    AppointmentStatus,
+    Centre,
+    Convocation,
+    Doctor,
+    JobStatus,
+    PlanJob,
+    Role,
+    User,
+)
+from scheduler import domain as d
+from scheduler.week_format import schedule_from_dict, week_from_dict
 
 router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return templates.TemplateResponse(request, "login.html", {"next": next, "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(request: Request, session: SessionDep, state: StateDep,
+                 username: Annotated[str, Form()], password: Annotated[str, Form()],
+                 next: Annotated[str, Form()] = "/") -> Response:
+    user = session.exec(select(User).where(User.email == username.strip().lower())).first()
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        return templates.TemplateResponse(request, "login.html", {
+            "next": next, "error": "Wrong e-mail or password."}, status_code=401)
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, state, state.tokens.issue(user))
+    return response
+
+
+@router.post("/logout")
+def logout_page(state: StateDep) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(state.settings.session_cookie, path="/")
+    return response
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, state: StateDep) -> Response:
+    user = user_from_request(request, state, session)
+    if user is None:
+        return _login_redirect(request)
+    return RedirectResponse("/agenda" if user.role == Role.DOCTOR else "/week", status_code=303)
+
+
+def _monday(text: str | None) -> date:
+    if text:
+        try:
+            return planning.monday_of(date.fromisoformat(text))
+        except ValueError:
+            pass
+    return planning.monday_of(date.today() + timedelta(days=7))
+
+
+def _grid(week: d.Week, schedule: d.Schedule, *, centre: str | None, doctor: str | None,
+          ids: dict[str, int]) -> list[dict[str, Any]]:
+    by_day: dict[date, list[d.Assignment]] = defaultdict(list)
+    for a in schedule.assignments:
+        if centre and a.centre != centre:
+            continue
+        if doctor and a.doctor != doctor:
+            continue
+        by_day[a.start.date()].append(a)
+    return [{"day": day, "items": sorted(by_day.get(day, []), key=lambda a: (a.start, a.doctor)),
+             "closed": day in week.closed_dates} for day in week.dates]
+
+
+def _week_view(request: Request, session: SessionDep, user: User, start: date,
+               centre: str | None, doctor: str | None, plan_id: str | None) -> Response:
+    built = planning.build_week(session, start)
+    published = planning._appointment_schedule(built)
+    job: PlanJob | None = None
+    if plan_id:
+        job = session.get(PlanJob, plan_id)
+    else:
+        job = session.exec(select(PlanJob).where(PlanJob.week_start == start).order_by(
+            col(PlanJob.created_at).desc())).first()
+    showing_plan = bool(plan_id and job and job.schedule and job.week)
+    if showing_plan and job is not None and job.schedule and job.week:
+        week, schedule = week_from_dict(job.week), schedule_from_dict(job.schedule)
+    else:
+        week, schedule = built.week, published
+    real = {c.reference: c.deadline for c in session.exec(select(Convocation).where(
+        col(Convocation.reference).in_([c.id for c in week.convocations])))}
+    panel = kpis(week, schedule, real)
+    unscheduled = list(job.schedule["unscheduled"]) if job and job.schedule else []
+    appt_ids: dict[str, int] = {}
+    if not showing_plan:
+        rows = session.exec(select(Appointment.id, Convocation.reference).join(
+            Convocation, col(Convocation.id) == col(Appointment.convocation_id)).where(
+            Appointment.status == AppointmentStatus.CONFIRMED))
+        appt_ids = {ref: aid for aid, ref in rows if aid is not None}
+    doctors = list(session.exec(select(Doctor).order_by(col(Doctor.code))))
+    centres = list(session.exec(select(Centre).order_by(col(Centre.id))))
+    return templates.TemplateResponse(request, "week.html", {
+        "user": user, "start": start, "prev": start - timedelta(days=7),
+        "next": start + timedelta(days=7), "grid": _grid(week, schedule, centre=centre,
+                                                         doctor=doctor, ids=built.doctors),
+        "kpi": panel, "centres": centres, "doctors": doctors, "centre": centre or "",
+        "doctor": doctor or "", "job": job, "showing_plan": showing_plan,
+        "unscheduled": unscheduled, "appt_ids": appt_ids,
+        "can_plan": user.role in (Role.PLANNER, Role.ADMIN),
+        "finished": job is not None and job.status in (JobStatus.DONE, JobStatus.STOPPED),
+        "doctor_ids": {doc.code: doc.id for doc in doctors},
+    })
+
+
+@router.get("/week", response_class=HTMLResponse)
+def week_page(request: Request, session: SessionDep, state: StateDep,
+              start: str | None = None, centre: str | None = None,
+              doctor: str | None = None, plan: str | None = None) -> Response:
+    user = user_from_request(request, state, session)
+    if user is None:
+        return _login_redirect(request)
+    if user.role == Role.DOCTOR:
+        return RedirectResponse("/agenda", status_code=303)
+    return _week_view(request, session, user, _monday(start), centre or None, doctor or None,
+                      plan or None)
+
+
+@router.get("/agenda", response_class=HTMLResponse)
+def agenda_page(request: Request, session: SessionDep, state: StateDep,
+                start: str | None = None) -> Response:
+    user = user_from_request(request, state, session)
+    if user is None:
+        return _login_redirect(request)
+    if user.role != Role.DOCTOR:
+        return RedirectResponse("/week", status_code=303)
+    me = session.get(Doctor, user.doctor_id) if user.doctor_id else None
+    return _week_view(request, session, user, _monday(start), None,
+                      me.code if me else "-", None)
