@@ -5,9 +5,12 @@ runs on the memory store and on the SQL store (SQLite file)."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, Table
 
 from notify.errors import (
     DeliveryInDoubt,
@@ -26,6 +29,7 @@ from notify.outbox import (
     compose,
     message_key,
 )
+from notify.outbox_sql import SqlOutboxStore, add_messages, sqlite_engine
 from notify.sms import TwilioSender, TwilioSettings
 from tests.notify.conftest import ACCOUNT_SID, AUTH_TOKEN, NOW, ORGANIZER, make_appointment
 from tests.notify.fake_twilio import FakeTwilio
@@ -338,3 +342,43 @@ def test_compose_cancellation_needs_a_cancelled_appointment() -> None:
     out = compose(make_appointment(cancelled=True, revision=3), Kind.CANCELLATION,
                   organizer=ORGANIZER, now=NOW)
     assert out[1].attachment is not None and b"METHOD:CANCEL" in out[1].attachment
+
+
+def test_messages_share_the_callers_transaction(tmp_path: Path) -> None:
+    """Written with the change on the same connection: a rollback writes neither."""
+    engine = sqlite_engine(str(tmp_path / "app.db"))
+    store = SqlOutboxStore(engine)
+    store.create_tables()
+    change = Table("change", MetaData(), Column("id", Integer, primary_key=True))
+    change.create(engine)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(change.insert().values(id=1))
+        assert add_messages(conn, [sms(1)]) == 1
+        raise RuntimeError("the booking failed after all")
+    assert store.get(sms(1).key) is None
+    with engine.begin() as conn:
+        conn.execute(change.insert().values(id=1))
+        add_messages(conn, [sms(1)])
+    with engine.begin() as conn:  # the same message again: ignored
+        assert add_messages(conn, [sms(1), sms(2)]) == 1
+    assert store.counts()[State.PENDING] == 2
+
+
+def test_two_workers_never_claim_the_same_message(tmp_path: Path) -> None:
+    path = str(tmp_path / "two.db")
+    SqlOutboxStore(sqlite_engine(path)).create_tables()
+    SqlOutboxStore(sqlite_engine(path)).add([sms(n) for n in range(400)])
+    claimed: list[list[str]] = [[], []]
+
+    def work(i: int) -> None:
+        store = SqlOutboxStore(sqlite_engine(path))  # its own connections
+        while batch := store.claim(NOW, 7, timedelta(minutes=5)):
+            claimed[i] += [c.message.key for c in batch]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everything = claimed[0] + claimed[1]
+    assert len(everything) == 400 and len(set(everything)) == 400
