@@ -216,6 +216,12 @@ def demo(
         raise typer.Exit(EXIT_VIOLATION)
 
 
+# the service's commands (serve, worker, import, create-user, db upgrade)
+from api.cli_service import register as _register_service  # noqa: E402
+
+_register_service(app)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

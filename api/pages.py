@@ -35,6 +35,7 @@ from api.tables import (
     User,
 )
 from scheduler import domain as d
+from scheduler.demo import next_demo_monday
 from scheduler.week_format import schedule_from_dict, week_from_dict
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +86,7 @@ def _monday(text: str | None) -> date:
             return planning.monday_of(date.fromisoformat(text))
         except ValueError:
             pass
-    return planning.monday_of(date.today() + timedelta(days=7))
+    return next_demo_monday()
 
 
 def _grid(week: d.Week, schedule: d.Schedule, *, centre: str | None, doctor: str | None,

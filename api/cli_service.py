@@ -1,0 +1,172 @@
+"""The service's commands: ``medex serve``, ``medex db upgrade``, ``medex import``,
+``medex worker``, ``medex create-user``.  Settings come from ``MEDEX_*`` variables."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.config import Settings
+from api.tables import Role
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True,
+                     add_completion=False, rich_markup_mode=None)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"
+               ) -> None:
+    """Apply the migrations to MEDEX_DATABASE_URL (an SQLite file by default)."""
+    from api.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {_shown(settings.database_url)} is at revision {revision}")
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load demo data into an empty database.")] = True,
+    convocations: Annotated[int, typer.Option(help="Demo convocations.", min=1)] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 1,
+) -> None:
+    """Start the planner's service: migrate the database, load the demo data, serve.
+
+    The pages are at http://HOST:PORT/ (log in with a demo user), the API and its
+    documentation at /docs.  On SQLite (the default) planning jobs run in this process;
+    on PostgreSQL start `medex worker` processes too.
+    """
+    import uvicorn
+
+    from api.app import create_app
+    from api.db import Database
+    from api.migrate import upgrade
+    from api.seed import DEMO_PASSWORD, DemoUsers, ensure_admin, is_empty, load_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    with db.session() as s:
+        empty = is_empty(s)
+    week = None
+    if demo and empty:
+        if settings.environment == "production":
+            typer.echo("error: no demo data in production", err=True)
+            raise typer.Exit(2)
+        typer.echo(f"loading demo data ({convocations} convocations)...")
+        week = load_demo(db, convocations=convocations, seed=seed)
+    if settings.admin_password is not None:
+        ensure_admin(db, settings.admin_email, settings.admin_password.get_secret_value())
+    app = create_app(settings, database=db)
+    url = f"http://{host}:{port}/"
+    typer.echo(f"Medex planner on {url}  (database {_shown(settings.database_url)}, "
+               f"jobs {settings.runner})")
+    if week is not None or (demo and settings.environment == "development"):
+        users = DemoUsers()
+        typer.echo(f"  log in as {users.planner} / {DEMO_PASSWORD} (also {users.manager}, "
+                   f"{users.admin}, {users.doctor})")
+        if week is not None:
+            typer.echo(f"  demo week: {url}week?start={week.isoformat()}")
+    typer.echo(f"  API documentation: {url}docs")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs at once in this process.", min=1)] = 1,
+) -> None:
+    """Run planning jobs from the PostgreSQL queue (procrastinate); start one per machine."""
+    from api.jobs import QUEUE, queue_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    if settings.is_sqlite:
+        typer.echo("error: the job queue needs PostgreSQL (MEDEX_DATABASE_URL); on SQLite "
+                   "`medex serve` runs the jobs itself", err=True)
+        raise typer.Exit(2)
+    queue_app(settings).run_worker(queues=[QUEUE], concurrency=concurrency)
+
+
+def import_file(
+    kind: Annotated[str, typer.Argument(help="doctors, sessions or convocations.")],
+    path: Annotated[Path, typer.Argument(help="The CSV file.", exists=True, dir_okay=False)],
+) -> None:
+    """Import a CSV file into the database: all rows or, on any problem, none."""
+    from api.db import Database
+    from api.errors import ServiceError
+    from api.imports import import_csv
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        with db.session() as s:
+            n = import_csv(s, kind, path.read_bytes(), None)
+    except ServiceError as exc:
+        for p in exc.problems:
+            where = f"row {p.row}" if p.row else ""
+            if p.column:
+                where += f", column {p.column}"
+            typer.echo(f"error: {where or p.field or '-'}: {p.reason}", err=True)
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    typer.echo(f"{n} {kind} imported")
+
+
+def create_user(
+    email: Annotated[str, typer.Argument(help="Login e-mail.")],
+    role: Annotated[Role, typer.Option(help="planner, doctor, manager or admin.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)],
+    doctor: Annotated[str | None, typer.Option(help="Doctor code, for the doctor role.")
+                      ] = None,
+) -> None:
+    """Create a staff user (the password is stored as an argon2 hash)."""
+    from sqlmodel import select
+
+    from api.db import Database
+    from api.security import hash_password
+    from api.tables import Doctor, User
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    with db.session() as s:
+        doctor_id = None
+        if doctor:
+            found = s.exec(select(Doctor).where(Doctor.code == doctor)).first()
+            if found is None:
+                typer.echo(f"error: --doctor: unknown doctor {doctor}", err=True)
+                raise typer.Exit(2)
+            doctor_id = found.id
+        s.add(User(email=email.lower(), role=role, password_hash=hash_password(password),
+                   doctor_id=doctor_id))
+    db.dispose()
+    typer.echo(f"user {email} ({role.value}) created")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service's commands to the ``medex`` command line."""
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("import")(import_file)
+    app.command("create-user")(create_user)
+    app.add_typer(db_app, name="db")
