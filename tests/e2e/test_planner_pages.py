@@ -1,0 +1,67 @@
+"""A planner in a real browser: log in, plan the week, publish, move an appointment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import PASSWORD, USERS, WEEK, LiveServer, Service
+from tests.api.helpers import import_convocations
+
+pytestmark = pytest.mark.slow
+
+
+def test_log_in_plan_publish_and_move(service: Service, live: LiveServer, browser: Any
+                                      ) -> None:
+    import_convocations(service, 3)
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{live.url}/week?start={WEEK}")
+    assert "/login" in page.url
+    page.fill("#username", USERS["planner"])
+    page.fill("#password", "wrong password")
+    page.click("#login")
+    assert "Wrong e-mail or password" in page.inner_text(".error")
+    page.fill("#username", USERS["planner"])
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"**/week?start={WEEK}")
+    assert page.inner_text("#kpi-scheduled") == "0"
+
+    # plan the week and follow the job's progress
+    page.fill("#time-limit", "2")
+    page.click("#plan-week")
+    page.wait_for_selector("#view-plan-ready")
+    assert "3 scheduled" in page.inner_text("#plan-message")
+    assert "cost" in page.inner_text("#job-status")
+    page.click("#view-plan-ready")
+    page.wait_for_selector("text=draft plan")
+    assert page.locator(".appt").count() == 3
+    assert page.inner_text("#kpi-scheduled") == "3"
+
+    # publish: the agenda shows confirmed appointments with a move button
+    page.click("#publish-plan")
+    page.wait_for_selector("text=Published: 3 new")
+    page.wait_for_url(f"**/week?start={WEEK}")
+    page.wait_for_selector("button.move")
+    assert page.locator("button.move").count() == 3
+
+    # a move outside the doctor's sessions is refused, naming the rule
+    first = page.locator("button.move").first
+    ref = first.evaluate("b => b.closest('.appt').dataset.ref")
+    first.click()
+    friday = WEEK.replace(day=WEEK.day + 4).isoformat()
+    page.fill("#move-start", f"{friday}T18:00")
+    page.click("#move-save")
+    page.wait_for_selector("#move-message:has-text('refused by rule')")
+    assert "inside-session" in page.inner_text("#move-message")
+
+    # a move into a free slot of the morning session is accepted
+    page.fill("#move-start", f"{friday}T11:00")
+    page.select_option("#move-doctor", str(service.ids["D001"]))
+    with page.expect_navigation():
+        page.click("#move-save")
+    moved = page.locator(f".appt[data-ref='{ref}']")
+    moved.wait_for()
+    assert "11:00" in moved.inner_text() and "D001" in moved.inner_text()
