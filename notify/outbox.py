@@ -35,6 +35,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -450,15 +451,18 @@ class Dispatcher:
         """Messages of a batch sent at once (threads): a provider's API answers in tens or
         hundreds of milliseconds, so one at a time would cap the rate well below it."""
 
-    def drain_once(self, limit: int = 100) -> DrainReport:
-        """Claim one batch of due messages and send it."""
+    def drain_once(self, limit: int = 100,
+                   pool: ThreadPoolExecutor | None = None) -> DrainReport:
+        """Claim one batch of due messages and send it (on ``pool``'s threads, if given or
+        if ``concurrency`` > 1)."""
         report = DrainReport()
         batch = self.store.claim(self.clock(), limit, self.lease)
         report.claimed = len(batch)
-        if self.concurrency > 1 and len(batch) > 1:
-            with ThreadPoolExecutor(max_workers=self.concurrency,
-                                    thread_name_prefix="outbox") as pool:
-                outcomes = list(pool.map(self._handle, batch))
+        if pool is not None:
+            outcomes = list(pool.map(self._handle, batch))
+        elif self.concurrency > 1 and len(batch) > 1:
+            with self._pool() as own:
+                outcomes = list(own.map(self._handle, batch))
         else:
             outcomes = [self._handle(c) for c in batch]
         for outcome in outcomes:
@@ -466,16 +470,22 @@ class Dispatcher:
         return report
 
     def drain(self, limit: int = 100, max_batches: int | None = None) -> DrainReport:
-        """Send batches until nothing is due (or ``max_batches`` were claimed)."""
+        """Send batches until nothing is due (or ``max_batches`` were claimed); the same
+        threads (and their connections to the provider) serve every batch."""
         total = DrainReport()
         batches = 0
-        while max_batches is None or batches < max_batches:
-            report = self.drain_once(limit)
-            batches += 1
-            total += report
-            if report.claimed == 0:
-                break
+        with ExitStack() as stack:
+            pool = stack.enter_context(self._pool()) if self.concurrency > 1 else None
+            while max_batches is None or batches < max_batches:
+                report = self.drain_once(limit, pool)
+                batches += 1
+                total += report
+                if report.claimed == 0:
+                    break
         return total
+
+    def _pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="outbox")
 
     def _handle(self, c: Claimed) -> str:
         """Send one claimed message; return the :class:`DrainReport` field it counts in."""

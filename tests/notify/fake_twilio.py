@@ -196,6 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # many clients connecting at once are queued, not reset
 
     def __init__(self, account_sid: str, auth_token: str, latency: float):
         super().__init__(("127.0.0.1", 0), _Handler)
