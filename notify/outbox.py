@@ -516,6 +516,10 @@ class Dispatcher:
             return self._retry(c, str(exc), exc.code, True)
         except TransientDeliveryError as exc:
             return self._retry(c, str(exc), exc.code, False)
+        except Exception as exc:  # a sender's bug must not crash the worker on every run
+            log.exception("outbox %s: unexpected error from the %s sender", m.key,
+                          m.channel.value)
+            return self._retry(c, f"unexpected error: {exc!r}", None, True)
         return _kept(self.store.mark_sent(m.key, c.claim, provider_id, self.clock()), "sent")
 
     def _fail(self, c: Claimed, error: str, code: str | None) -> str:

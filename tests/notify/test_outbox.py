@@ -258,6 +258,18 @@ def test_a_report_settles_a_message_still_sending(store: OutboxStore) -> None:
     assert store.claim(NOW + timedelta(hours=1), 10, timedelta(minutes=5)) == []
 
 
+def test_a_senders_bug_is_retried_in_doubt_not_fatal(store: OutboxStore) -> None:
+    store.add([sms(1)])
+    sender = ScriptedSender(KeyError("bug"), known=set())
+    clock = Clock()
+    d = dispatcher(store, sender, clock, policy=RetryPolicy(max_attempts=2, jitter=0))
+    assert d.drain().retried == 1
+    record = store.get(sms(1).key)
+    assert record is not None and "unexpected" in (record.error or "")
+    clock.advance(hours=1)
+    assert d.drain().sent == 1 and sender.lookups == [sms(1).key]
+
+
 def test_no_sender_for_a_channel_fails_the_message(store: OutboxStore) -> None:
     mail = OutboxMessage("A1", Kind.CONVOCATION, 1, Channel.EMAIL, "v@example.be", "b",
                          created_at=NOW)
