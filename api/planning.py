@@ -229,8 +229,10 @@ def _where(a: d.Assignment | None) -> str:
     return f"{a.doctor} {place} {a.start:%a %d %b %H:%M}"
 
 
-def changes(built: BuiltWeek, schedule: d.Schedule) -> list[Change]:
-    """Published appointments that the plan moves or drops, each with its reason."""
+def changes(built: BuiltWeek, schedule: d.Schedule,
+            why: dict[str, str] | None = None) -> list[Change]:
+    """Published appointments that the plan moves or drops, each with its reason (the
+    planner's own, ``why``, when it gave one)."""
     new = {a.convocation: a for a in schedule.assignments}
     reasons = {u.convocation: u.reason for u in schedule.unscheduled}
     out = []
@@ -240,12 +242,15 @@ def changes(built: BuiltWeek, schedule: d.Schedule) -> list[Change]:
                 prev.doctor, prev.centre, prev.start):
             continue
         if ref in built.unpinned:
-            why = built.unpinned[ref]
+            reason = built.unpinned[ref]
+        elif why and ref in why:
+            reason = why[ref]
         elif now is None:
-            why = reasons.get(ref, "no longer fits")
+            reason = reasons.get(ref, "no longer fits")
         else:
-            why = "re-planned without pins: the new plan costs less overall"
-        out.append(Change(convocation=ref, before=_where(prev), after=_where(now), reason=why))
+            reason = "re-planned without pins: the new plan costs less overall"
+        out.append(Change(convocation=ref, before=_where(prev), after=_where(now),
+                          reason=reason))
     return out
 
 
@@ -260,10 +265,10 @@ def _solve_rounds(week_doc: dict[str, Any], time_limit: float, workers: int,
     week = week_from_dict(week_doc)
     kwargs: dict[str, Any] = {}
     if previous and "previous" in inspect.signature(plan_week).parameters:
-        kwargs = {"previous": {k: schedule_from_dict(
-            {"format": "medex-schedule/1", "status": "FEASIBLE", "cost": 0,
-             "assignments": [v], "unscheduled": []}).assignments[0]
-            for k, v in previous.items()}, "change_penalty": penalty}
+        kwargs = {"previous": {k: d.Assignment(
+            v["convocation"], v["doctor"], v["centre"], datetime.fromisoformat(v["start"]),
+            datetime.fromisoformat(v["end"]), v["travel_min"]) for k, v in previous.items()},
+            "change_penalty": penalty}
     started = clock.monotonic()
     limits = [max(1.0, time_limit * FIRST_ROUND_SHARE)]
     if time_limit - limits[0] >= 2.0:
@@ -274,7 +279,9 @@ def _solve_rounds(week_doc: dict[str, Any], time_limit: float, workers: int,
 
         result = plan_week(week, time_limit=limit, workers=workers, on_progress=report,
                            **kwargs)
-        out.put(("schedule", schedule_to_dict(result.schedule), clock.monotonic() - started))
+        why = {m.convocation: m.reason for m in getattr(result, "moves", ())}
+        out.put(("schedule", schedule_to_dict(result.schedule), clock.monotonic() - started,
+                 why))
         if result.schedule.lower_bound is not None and \
                 result.schedule.cost <= result.schedule.lower_bound:
             break
@@ -359,7 +366,7 @@ def run_plan_job(db: Database, job_id: str, *, workers: int = 1, change_penalty:
                     best = found
                     _save(db, job_id, schedule=schedule_to_dict(best), best_cost=best.cost,
                           bound=bound, elapsed_s=now - started,
-                          changes=[c.model_dump() for c in changes(built, best)])
+                          changes=[c.model_dump() for c in changes(built, best, msg[3])])
             if now - last_poll >= 1.0 or msg is None:
                 last_poll = now
                 if _stop_requested(db, job_id):

@@ -133,3 +133,24 @@ def test_a_plan_needs_a_monday(service: Service) -> None:
     r = service.client.post("/api/plans", json={"week_start": "2026-12-08"},
                             headers=service.as_("planner"))
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "week_start"
+
+
+def test_replanning_without_pins_reports_what_moved_and_why(service: Service) -> None:
+    svc = service
+    import_convocations(svc, 4)
+    plan = run_plan(svc, {"week_start": WEEK.isoformat(), "time_limit_s": 2})
+    svc.client.post(f"/api/plans/{plan['id']}/publish", headers=svc.as_("planner"))
+    before = {a["reference"]: a for a in _appointments(svc)}
+    import_convocations(svc, 2, first_seq=50)  # new convocations arrive
+    replan = run_plan(svc, {"week_start": WEEK.isoformat(), "time_limit_s": 2,
+                            "keep_published": False})
+    assert replan["status"] == "done" and replan["scheduled"] == 6
+    analysis = svc.client.get(f"/api/plans/{replan['id']}/analysis",
+                              headers=svc.as_("planner")).json()
+    assert analysis["violations"] == []
+    for change in replan["changes"]:
+        assert change["convocation"] in before and change["reason"]
+    pub = svc.client.post(f"/api/plans/{replan['id']}/publish", headers=svc.as_("planner"))
+    assert pub.status_code == 200, pub.text
+    assert pub.json()["created"] == 2
+    assert pub.json()["moved"] == len(replan["changes"])
