@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: build a demo week from real Belgian data, plan it,
-# check the schedule independently and print a summary.  Extra arguments go to `medex demo`.
+# The main job on a fresh machine: the planner's service on demo data.  Migrates the
+# SQLite database (medex.db here), loads a demo week on real Belgian data when it is empty,
+# and serves the pages and the API; prints the URL and the demo logins.  Extra arguments go
+# to `medex serve` (e.g. --port 8080 --convocations 1000).  `medex demo` still runs the
+# command-line loop (build a week, plan it, check it, print a summary).
 source "$(dirname "$0")/bootstrap.sh"
-exec medex demo "$@"
+exec medex serve "$@"
