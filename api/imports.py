@@ -40,6 +40,7 @@ from api.services import (
     locate,
     national_number,
     next_reference,
+    snapshot,
 )
 from api.tables import Centre, Convocation, Doctor, DoctorSession, Victim
 from scheduler.errors import InputError
@@ -186,6 +187,11 @@ def import_csv(session: Session, kind: str, content: bytes | str, user_id: int |
     for obj in objects:
         session.add(obj)
     session.flush()
+    entity = {"doctors": "doctor", "sessions": "doctor_session",
+              "convocations": "convocation"}[kind]
+    for obj in objects:
+        audit(session, user_id, "create", entity, obj.id, after=snapshot(obj),
+              note=f"{kind} import")
     audit(session, user_id, "import", kind, len(objects), note=f"{len(objects)} rows")
     return len(records)
 

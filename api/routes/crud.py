@@ -36,6 +36,7 @@ def crud_router(
     read_roles: tuple[Role, ...], write_roles: tuple[Role, ...],
     key_type: type = int, make: Callable[[Session, Any, User], SQLModel] | None = None,
     order: Any = None, to_public: Callable[[Session, Any], Any] | None = None,
+    after_update: Callable[[Session, Any, User], None] | None = None,
 ) -> APIRouter:
     """``GET /`` (paginated, filtered), ``POST /``, ``GET /{id}``, ``PATCH /{id}``,
     ``DELETE /{id}``; every change is written to the audit log."""
@@ -107,6 +108,8 @@ def crud_router(
         session.add(row)
         flush_or_conflict(session, entity)
         audit(session, user.id, "update", entity, key, before=before, after=snapshot(row))
+        if after_update is not None:
+            after_update(session, row, user)
         return show(session, row)
 
     router.add_api_route("/{key}", update_row, methods=["PATCH"], response_model=public,

@@ -23,6 +23,7 @@ from api.schemas import (
     RuleCost,
     UnscheduledOut,
 )
+from api.services import audit
 from api.tables import JobStatus, PlanJob
 from scheduler.validate import check_schedule
 from scheduler.week_format import schedule_from_dict, week_from_dict
@@ -62,6 +63,9 @@ def create_plan(session: SessionDep, state: StateDep, user: Planner, body: PlanC
                   time_limit_s=body.time_limit_s or state.settings.plan_time_limit_s,
                   created_by_id=user.id)
     session.add(job)
+    audit(session, user.id, "create", "plan_job", job.id,
+          after={"week_start": job.week_start.isoformat(), "time_limit_s": job.time_limit_s,
+                 "keep_published": job.keep_published})
     session.commit()  # the worker must see the row
     state.runner.submit(job.id)
     return plan_public(job)
@@ -97,9 +101,10 @@ def get_schedule(session: SessionDep, _user: Staff, plan_id: str) -> Any:
 
 @router.delete("/{plan_id}", response_model=PlanPublic, responses=responses(404),
                summary="Stop the job early; the best schedule so far is kept")
-def stop_plan(session: SessionDep, _user: Planner, plan_id: str) -> Any:
+def stop_plan(session: SessionDep, user: Planner, plan_id: str) -> Any:
     job = planning.require_job(session, plan_id)
     if job.status not in FINISHED:
+        audit(session, user.id, "stop", "plan_job", job.id)
         job.stop_requested = True
         if job.status == JobStatus.RUNNING:
             job.status = JobStatus.STOPPING

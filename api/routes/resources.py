@@ -55,6 +55,7 @@ from api.services import (
 from api.tables import (
     Absence,
     Appointment,
+    AppointmentStatus,
     AuditEntry,
     Centre,
     Convocation,
@@ -146,6 +147,23 @@ def _make_convocation(session: Session, body: ConvocationCreate, user: User) -> 
     return create_convocation(session, body, user.id)
 
 
+def _after_convocation_update(session: Session, conv: Convocation, user: User) -> None:
+    """A cancelled convocation frees its confirmed appointment."""
+    if conv.status != "cancelled":
+        return
+    for appt in session.exec(select(Appointment).where(
+            Appointment.convocation_id == conv.id,
+            Appointment.status == AppointmentStatus.CONFIRMED)).all():
+        before = snapshot(appt)
+        appt.status = AppointmentStatus.CANCELLED
+        appt.revision += 1
+        appt.changed_by_id, appt.change_reason = user.id, "convocation cancelled"
+        session.add(appt)
+        session.flush()
+        audit(session, user.id, "cancel", "appointment", appt.id, before=before,
+              after=snapshot(appt), note="convocation cancelled")
+
+
 def _make_user(session: Session, body: UserCreate, user: User) -> User:
     if body.doctor_id is not None:
         get_or_404(session, Doctor, body.doctor_id)
@@ -196,6 +214,7 @@ def routers() -> list[APIRouter]:
         crud_router(model=Convocation, name="convocations", create=ConvocationCreate,
                     update=ConvocationUpdate, public=ConvocationPublic, read_roles=STAFF,
                     write_roles=PLANNERS, make=_make_convocation,
+                    after_update=_after_convocation_update,
                     filters={"status": (str, Convocation.status),
                              "injury": (str, Convocation.injury),
                              "victim_id": (int, Convocation.victim_id),

@@ -154,3 +154,21 @@ def test_replanning_without_pins_reports_what_moved_and_why(service: Service) ->
     assert pub.status_code == 200, pub.text
     assert pub.json()["created"] == 2
     assert pub.json()["moved"] == len(replan["changes"])
+
+
+def test_a_cancelled_convocation_frees_its_appointment(service: Service) -> None:
+    svc = service
+    import_convocations(svc, 2)
+    plan = run_plan(svc, {"week_start": WEEK.isoformat(), "time_limit_s": 2})
+    svc.client.post(f"/api/plans/{plan['id']}/publish", headers=svc.as_("planner"))
+    appt = _appointments(svc)[0]
+    r = svc.client.patch(f"/api/convocations/{appt['convocation_id']}",
+                         json={"status": "cancelled"}, headers=svc.as_("planner"))
+    assert r.status_code == 200, r.text
+    left = _appointments(svc)
+    assert appt["id"] not in {a["id"] for a in left}
+    gone = svc.client.get(f"/api/appointments/{appt['id']}", headers=svc.as_("planner")).json()
+    assert gone["status"] == "cancelled" and gone["change_reason"] == "convocation cancelled"
+    log = svc.client.get("/api/audit", params={"entity": "appointment"},
+                         headers=svc.as_("planner")).json()["items"]
+    assert log[0]["action"] == "cancel" and log[0]["before"]["status"] == "confirmed"
