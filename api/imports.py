@@ -26,7 +26,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any
 
 from sqlmodel import Session, select
@@ -375,7 +375,3 @@ def _priority_ok(rec: dict[str, str], row: int, rows: _Rows) -> bool:
         rows.bad(row, "priority", f"unknown {value!r}; known: high, normal, low")
         return False
     return True
-
-
-def now_stamp() -> str:
-    return datetime.now().isoformat(timespec="seconds")

@@ -107,7 +107,7 @@ def _grid(week: d.Week, schedule: d.Schedule, *, centre: str | None, doctor: str
 def _week_view(request: Request, session: SessionDep, user: User, start: date,
                centre: str | None, doctor: str | None, plan_id: str | None) -> Response:
     built = planning.build_week(session, start)
-    published = planning._appointment_schedule(built)
+    published = planning.published_schedule(built)
     job: PlanJob | None = None
     if plan_id:
         job = session.get(PlanJob, plan_id)

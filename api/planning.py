@@ -21,7 +21,7 @@ import multiprocessing as mp
 import queue
 import time as clock
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -386,7 +386,7 @@ def run_plan_job(db: Database, job_id: str, *, workers: int = 1, change_penalty:
 # ------------------------------------------------------------------ publish and move
 
 
-def _appointment_schedule(built: BuiltWeek) -> d.Schedule:
+def published_schedule(built: BuiltWeek) -> d.Schedule:
     """The week's published appointments as a schedule (the rest unscheduled)."""
     assigned = tuple(built.previous.values())
     have = set(built.previous)
@@ -518,7 +518,7 @@ def move_appointment(session: Session, appt_id: int, req: MoveRequest, user: Use
                              f"{start:%a %d %b %Y}", rule="doctor-absent")
     target = monday_of(start.date())
     built = build_week(session, target, keep_published=False, include={conv.id or 0})
-    current = _appointment_schedule(built)
+    current = published_schedule(built)
     if conv.reference not in built.previous:  # moved in from another week
         current = d.Schedule(current.status, 0, None, 0.0, current.assignments,
                              current.unscheduled)
@@ -541,10 +541,6 @@ def move_appointment(session: Session, appt_id: int, req: MoveRequest, user: Use
     audit(session, appt.changed_by_id, "move", "appointment", appt.id, before=before,
           after=snapshot(appt), note=req.reason)
     return appt
-
-
-def replace_start(a: d.Assignment, start: datetime) -> d.Assignment:
-    return replace(a, start=start, end=start + (a.end - a.start))
 
 
 def require_job(session: Session, job_id: str) -> PlanJob:
