@@ -38,6 +38,8 @@ HOME_SHARE = 0.2
 """Share of the time limit the home rounds may take."""
 LP_SHARE = 0.4
 """Share of the time limit the LP bound may take."""
+SEQUENCING_RESERVE = 0.8
+"""Share of the time left that the assignment model may take; the rest is for start times."""
 KEEP_PER_TASK = 10
 """Columns per task, by reduced cost, given to the integer model."""
 
@@ -159,7 +161,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             if remaining < 0.3 or (bound is not None and best_cost <= bound):
                 break
             stats["rounds"] = round_no + 1
-            share = 0.85 if round_no + 1 < MAX_ROUNDS else 0.95
+            share = SEQUENCING_RESERVE if round_no + 1 < MAX_ROUNDS else 0.9
             result = model.solve(hint, remaining * share, workers, bound, report, started)
             if not result.feasible:
                 break
@@ -168,7 +170,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                 floor = lp.value + (float(excluded.min()) if len(excluded) else np.inf)
                 if floor >= result.objective - 1e-6:
                     bound = max(bound or 0, result.objective)
-            placed, failed = _sequence(problem, result.chosen)
+            placed, failed = _sequence(problem, result.chosen, deadline)
             cost = timeline_cost(placed)
             log.info("round %d: assignment %d, after sequencing %d (bound %s)",
                      round_no, result.objective, cost, bound)
@@ -190,8 +192,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                         first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
 
 
-def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]]
-              ) -> tuple[Timeline, list[tuple[list[int], int]]]:
+def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]],
+              deadline: float | None = None) -> tuple[Timeline, list[tuple[list[int], int]]]:
     """Start times for an assignment; dropped exams re-inserted where they still fit.
 
     Also returns, for every group that could not take all its exams, its segments and how
@@ -199,8 +201,10 @@ def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]]
     line = Timeline(problem)
     failed: list[tuple[list[int], int]] = []
     dropped: list[int] = []
-    for tasks in groups(problem, chosen):
-        result = sequence_group(problem, tasks, chosen)
+    todo = groups(problem, chosen)
+    for k, tasks in enumerate(todo):
+        left = 5.0 if deadline is None else (deadline - time.monotonic()) / (len(todo) - k)
+        result = sequence_group(problem, tasks, chosen, time_limit=min(5.0, max(0.05, left)))
         for t, (s, start) in result.starts.items():
             line.place(t, s, start)
         if result.dropped:
