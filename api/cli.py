@@ -220,6 +220,9 @@ def demo(
 from api.cli_service import register as _register_service  # noqa: E402
 
 _register_service(app)
+from api.cli_whatif import whatif_app  # noqa: E402
+
+app.add_typer(whatif_app, name="whatif")
 
 
 def main() -> None:
