@@ -38,6 +38,7 @@ from scheduler.travel import resolve_travel
 from solver.week_model import (
     HOME_CENTRE,
     Option,
+    Placement,
     Progress,
     SegmentSpec,
     TaskSpec,
@@ -295,8 +296,14 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
               on_progress: Callable[[Progress], None] | None = None,
               travel: dict[str, dict[str, int]] | None = None, instance: str = "",
               previous: dict[str, Assignment] | None = None,
-              change_penalty: int = 0) -> PlanResult:
+              change_penalty: int = 0,
+              on_schedule: Callable[[Schedule], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> PlanResult:
     """Plan ``week``: every convocation gets a doctor, a place and a start, or a reason.
+
+    ``on_schedule`` is given each better schedule as soon as it is found (the first within
+    a second or two); ``should_stop()`` returning true ends the search early, keeping the
+    best schedule so far.
 
     Re-planning: ``previous`` maps convocation ids to their published appointments.  To
     keep one exactly, make it ``fixed`` in the week; the others may move, each change of
@@ -307,16 +314,38 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
     previous = previous or {}
     built = build_problem(week, travel, previous, change_penalty)
     spent = time.monotonic() - started
+
+    def convert(placements: tuple[Placement | None, ...], cost: int, bound: int | None,
+                optimal: bool) -> tuple[Schedule, list[Move]]:
+        return _schedule(week, built, placements, cost, bound, optimal, previous,
+                         change_penalty, time.monotonic() - started, instance)
+
+    def found(placements: tuple[Placement | None, ...], cost: int) -> None:
+        if on_schedule is not None:
+            on_schedule(convert(placements, cost, None, False)[0])
+
     solution = solve_week(built.problem, time_limit=max(0.5, time_limit - spent),
-                          workers=workers, on_progress=on_progress)
+                          workers=workers, on_progress=on_progress,
+                          on_solution=found if on_schedule else None, should_stop=should_stop)
+    schedule, moves = convert(solution.placements, solution.cost, solution.lower_bound,
+                              solution.optimal)
+    unservable = sum(1 for task in built.problem.tasks if not task.options)
+    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable,
+                      tuple(moves))
+
+
+def _schedule(week: Week, built: Built, placements: tuple[Placement | None, ...], cost: int,
+              bound: int | None, optimal: bool, previous: dict[str, Assignment],
+              change_penalty: int, seconds: float, instance: str) -> tuple[Schedule, list[Move]]:
+    """The domain schedule of the solver's placements (and the moves of re-planning)."""
     assignments: list[Assignment] = []
     unscheduled: list[Unscheduled] = []
     booked: dict[int, int] = defaultdict(int)
-    for where in solution.placements:
+    for where in placements:
         if where is not None:
             booked[where.segment] += 1
     for t, conv in enumerate(week.convocations):
-        where = solution.placements[t]
+        where = placements[t]
         if where is None:
             unscheduled.append(Unscheduled(conv.id, explain_unscheduled(
                 week, conv, built.segments, built.travel.get(conv.id, {}),
@@ -329,9 +358,7 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
             convocation=conv.id, doctor=seg.doctor.id, centre=centre, start=start,
             end=start + timedelta(minutes=conv.duration_min),
             travel_min=0 if seg.is_home else built.travel[conv.id][seg.centre]))
-    status = Status.OPTIMAL if solution.optimal else Status.FEASIBLE
-    unservable = sum(1 for task in built.problem.tasks if not task.options)
-    cost, bound = solution.cost, solution.lower_bound
+    status = Status.OPTIMAL if optimal else Status.FEASIBLE
     moves: list[Move] = []
     if previous and change_penalty:
         moves = _moves(week, previous, assignments, unscheduled, built.segments)
@@ -341,12 +368,10 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
             bound = cost
         elif status is Status.OPTIMAL:
             status = Status.FEASIBLE
-    schedule = Schedule(status=status, cost=cost, lower_bound=bound,
-                        solve_seconds=time.monotonic() - started,
+    schedule = Schedule(status=status, cost=cost, lower_bound=bound, solve_seconds=seconds,
                         assignments=tuple(assignments), unscheduled=tuple(unscheduled),
                         instance=instance)
-    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable,
-                      tuple(moves))
+    return schedule, moves
 
 
 def _moves(week: Week, previous: dict[str, Assignment], assignments: list[Assignment],

@@ -17,6 +17,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.columns import Columns
+from solver.stopping import ShouldStop, stop_when
 from solver.week_model import Progress, WeekProblem
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class AssignmentModel:
 
     def solve(self, hint: dict[int, tuple[int, bool]], time_limit: float, workers: int,
               bound: int | None, report: Callable[[Progress], None] | None,
-              started: float) -> AssignmentResult:
+              started: float, should_stop: ShouldStop | None = None) -> AssignmentResult:
         m, cols = self.model, self.cols
         m.clear_hints()
         hinted = set()
@@ -159,7 +160,8 @@ class AssignmentModel:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.1, time_limit)
         solver.parameters.num_workers = max(1, workers)
-        status = solver.solve(m, _Callback(started, bound, report))
+        with stop_when(solver, should_stop):
+            status = solver.solve(m, _Callback(started, bound, report))
         feasible = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         chosen: dict[int, tuple[int, bool]] = {}
         if feasible:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solver.stopping import ShouldStop, stop_when
 from solver.week_model import GRID, Placement, WeekProblem
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ class HomeResult:
 
 
 def solve_home_rounds(problem: WeekProblem, tasks: list[int], time_limit: float,
-                      workers: int, hint: dict[int, Placement] | None = None) -> HomeResult:
+                      workers: int, hint: dict[int, Placement] | None = None,
+                      should_stop: ShouldStop | None = None) -> HomeResult:
     p = problem
     m = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
@@ -112,7 +114,8 @@ def solve_home_rounds(problem: WeekProblem, tasks: list[int], time_limit: float,
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = max(1, workers)
-    status = solver.solve(m)
+    with stop_when(solver, should_stop):
+        status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         log.info("home rounds: %s", solver.status_name(status))
         return HomeResult({}, p.unscheduled_cost * len(tasks), None, False)

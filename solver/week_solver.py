@@ -29,6 +29,7 @@ from solver.columns import Columns, aggregate, build_columns, project
 from solver.home_rounds import solve_home_rounds
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
+from solver.stopping import ShouldStop
 from solver.timeline import Timeline, construct, guided, timeline_cost
 from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
 
@@ -50,14 +51,22 @@ def _in_window(problem: WeekProblem, t: int, where: Placement) -> bool:
     return any(a <= where.start and where.start + spec.duration <= b for a, b in option.windows)
 
 
+OnSolution = Callable[[tuple[Placement | None, ...], int], None]
+"""Told each better schedule: a placement (or None) per task, and its cost."""
+
+
 def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int = 2,
-               on_progress: Callable[[Progress], None] | None = None) -> WeekSolution:
+               on_progress: Callable[[Progress], None] | None = None,
+               on_solution: OnSolution | None = None,
+               should_stop: ShouldStop | None = None) -> WeekSolution:
+    """The best schedule found within ``time_limit`` seconds (or until ``should_stop()``)."""
     started = time.monotonic()
     home = [t for t, spec in enumerate(problem.tasks)
             if spec.options and problem.segments[spec.options[0].segment].is_home]
     if not home:
         return _solve_centres(problem, time_limit=time_limit, workers=workers,
-                              on_progress=on_progress)
+                              on_progress=on_progress, on_solution=on_solution,
+                              should_stop=should_stop)
 
     def elapsed() -> float:
         return time.monotonic() - started
@@ -66,8 +75,10 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
     greedy_cost, first_feasible = timeline_cost(line), elapsed()
     if on_progress:
         on_progress(Progress(first_feasible, greedy_cost, None))
+    if on_solution:
+        on_solution(_as_tuple(line.placed, len(problem.tasks)), greedy_cost)
     homes = solve_home_rounds(problem, home, time_limit=HOME_SHARE * time_limit,
-                              workers=workers, hint=line.placed)
+                              workers=workers, hint=line.placed, should_stop=should_stop)
     taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     in_home = set(home)
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
@@ -80,14 +91,23 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
             bound = None if p.bound is None or homes.bound is None else p.bound + homes.bound
             on_progress(Progress(elapsed(), p.cost + homes.cost, bound))
 
+    def combine(part_placements: tuple[Placement | None, ...]) -> Timeline:
+        merged = Timeline(problem)
+        for t, where in homes.placements.items():
+            merged.place(t, where.segment, where.start)
+        for i, spot in enumerate(part_placements):
+            if spot is not None:
+                merged.place(rest[i], spot.segment, spot.start)
+        return merged
+
+    def solution(part_placements: tuple[Placement | None, ...], _: int) -> None:
+        if on_solution:
+            merged = combine(part_placements)
+            on_solution(_as_tuple(merged.placed, len(problem.tasks)), timeline_cost(merged))
+
     part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()), workers=workers,
-                          on_progress=progress)
-    merged = Timeline(problem)
-    for t, where in homes.placements.items():
-        merged.place(t, where.segment, where.start)
-    for i, spot in enumerate(part.placements):
-        if spot is not None:
-            merged.place(rest[i], spot.segment, spot.start)
+                          on_progress=progress, on_solution=solution, should_stop=should_stop)
+    merged = combine(part.placements)
     cost, placed = timeline_cost(merged), merged.placed
     if greedy_cost < cost:
         cost, placed = greedy_cost, line.placed
@@ -103,9 +123,19 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
                         first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
 
 
+def _as_tuple(placed: dict[int, Placement], n: int) -> tuple[Placement | None, ...]:
+    return tuple(placed.get(t) for t in range(n))
+
+
 def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
-                   on_progress: Callable[[Progress], None] | None) -> WeekSolution:
+                   on_progress: Callable[[Progress], None] | None,
+                   on_solution: OnSolution | None = None,
+                   should_stop: ShouldStop | None = None) -> WeekSolution:
     started = time.monotonic()
+
+    def stopped() -> bool:
+        return should_stop is not None and should_stop()
+
     deadline = started + time_limit
 
     def elapsed() -> float:
@@ -118,6 +148,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
     bound: int | None = None
     if on_progress:
         on_progress(Progress(first_feasible, best_cost, None))
+    if on_solution:
+        on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
     stats: dict[str, float] = {"greedy_cost": best_cost, "greedy_seconds": first_feasible,
                                "rounds": 0}
 
@@ -128,7 +160,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             on_progress(Progress(progress.elapsed, best_cost, progress.bound))
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
-    if movable and deadline - time.monotonic() > 0.5:
+    if movable and deadline - time.monotonic() > 0.5 and not stopped():
         cols = build_columns(problem)
         merged_problem, class_of = aggregate(problem)
         merged = build_columns(merged_problem)
@@ -150,6 +182,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             if cost < best_cost:
                 best_cost, best = cost, dict(rounded.placed)
                 incumbent = _columns_of(cols, problem, best)
+                if on_solution:
+                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
         if on_progress:
             on_progress(Progress(elapsed(), best_cost, bound))
         keep = _worth_keeping(cols, lp, incumbent)
@@ -158,11 +192,12 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
         hint = {t: (p.segment, _in_window(problem, t, p)) for t, p in best.items()}
         for round_no in range(MAX_ROUNDS):
             remaining = deadline - time.monotonic()
-            if remaining < 0.3 or (bound is not None and best_cost <= bound):
+            if remaining < 0.3 or (bound is not None and best_cost <= bound) or stopped():
                 break
             stats["rounds"] = round_no + 1
             share = SEQUENCING_RESERVE if round_no + 1 < MAX_ROUNDS else 0.9
-            result = model.solve(hint, remaining * share, workers, bound, report, started)
+            result = model.solve(hint, remaining * share, workers, bound, report, started,
+                                 should_stop)
             if not result.feasible:
                 break
             if result.optimal and lp.bound is not None and round_no == 0:
@@ -178,6 +213,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                 best_cost, best = cost, dict(placed.placed)
                 if on_progress:
                     on_progress(Progress(elapsed(), best_cost, bound))
+                if on_solution:
+                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
             if not failed:
                 break
             for segs, count in failed:
