@@ -39,9 +39,9 @@ Maximal covering (:class:`MaxCovering`)::
         max sum_i w_i u_i   s.t.  u_i <= sum_{j: d_ij <= T} y_j,  sum_j y_j = p,  u <= 1
 
 p-center (:class:`PCenter`): the smallest radius ``r`` among the distinct costs such that
-``p`` sites cover every client within ``r`` (a set-cover feasibility MIP per probe, by
-bisection over the sorted distinct costs), then the p-median among the ``r``-covers as a
-tie-break (the least total cost among the solutions with the optimal worst cost).
+``p`` sites cover every client within ``r`` (a minimum set-cover MIP per probe, by
+bisection over the sorted distinct costs); spare sites are then added greedily by the
+reduction of the total weighted cost.
 
 Capacitated (:class:`CapacitatedPMedian`, :class:`CapacitatedFacilityLocation`)::
 
@@ -713,7 +713,8 @@ class MaxCovering:
 @dataclass(frozen=True)
 class PCenter:
     """Choose ``p`` sites minimising the worst cost of a client (weight > 0) to its
-    nearest open site; ties broken by the least total weighted cost."""
+    nearest open site.  Sites beyond the optimal cover are added greedily by the
+    reduction of the total weighted cost (they never raise the worst cost)."""
 
     cost: np.ndarray
     weights: np.ndarray
@@ -764,18 +765,27 @@ class PCenter:
             else:
                 lo = mid + 1
         radius = float(values[lo])
-        capped = np.where(self.cost <= radius, self.cost, np.inf)
-        capped[~active] = np.where(np.isfinite(self.cost[~active]), self.cost[~active], np.inf)
-        inner = PMedian.from_cost_matrix(capped, self.p, self.weights, self.fixed).solve(
-            time_limit=max(1.0, deadline - time.monotonic()))
-        worst = float(self.cost[active][np.arange(int(active.sum())),
-                                        np.asarray(inner.assignment)[active]].max())
+        _, sites = self._covers(radius, max(0.1, deadline - time.monotonic()))
+        chosen = list(sites) or list(self.fixed)
+        # fill up to p sites by the greatest reduction of the weighted total cost
+        cm = _finite(self.cost) * self.weights[:, None]
+        best = cm[:, chosen].min(axis=1) if chosen else np.full(cm.shape[0], np.inf)
+        while len(chosen) < self.p:
+            total = np.minimum(best[:, None], cm).sum(axis=0)
+            total[chosen] = np.inf
+            j = int(np.argmin(total))
+            chosen.append(j)
+            best = np.minimum(best, cm[:, j])
+        assignment = _nearest_open(self.cost, chosen)
+        worst = float(self.cost[np.nonzero(active)[0],
+                                np.asarray(assignment)[active]].max())
+        total_cost = float(best.sum())
         status = "optimal" if time.monotonic() <= deadline else "feasible"
         return FacilityResult(model="p-center", status=status, objective=worst,
                               bound=radius if status == "optimal" else low_value,
-                              open_sites=inner.open_sites, assignment=inner.assignment,
+                              open_sites=tuple(sorted(chosen)), assignment=assignment,
                               seconds=time.monotonic() - started, nodes=probes,
-                              details=(("total_cost", inner.objective),))
+                              details=(("total_cost", total_cost),))
 
 
 # -- capacitated -----------------------------------------------------------------------
