@@ -31,18 +31,18 @@ import folium
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from geo.whatif.compare import (  # noqa: E402
+from geo.whatif.compare import (
     Comparison,
     Row,
     write_centres_csv,
     write_csv,
     write_json,
 )
-from geo.whatif.demand import Demand  # noqa: E402
-from geo.whatif.metrics import ScenarioMetrics, coverage_curve  # noqa: E402
+from geo.whatif.demand import Demand
+from geo.whatif.metrics import ScenarioMetrics, coverage_curve
 
 STATIC = Path(__file__).resolve().parent / "static" / "leaflet"
 BANDS = ((30, "#1a9850", "up to 30 min"), (45, "#91cf60", "30-45 min"),
