@@ -54,9 +54,15 @@ def _spopt_child(path: str, time_limit: float) -> None:
     started = time.monotonic()
     model = SpoptPMedian.from_cost_matrix(f.cost.astype(float), np.ones(f.n), p_facilities=f.p)
     built = time.monotonic() - started
-    model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
-    status = pulp.LpStatus[model.problem.status]
-    obj = pulp.value(model.problem.objective)
+    try:
+        model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
+        status = pulp.LpStatus[model.problem.status]
+    except RuntimeError:  # spopt refuses a model that CBC left "Not Solved" at its limit
+        status = "not solved"
+    try:
+        obj = pulp.value(model.problem.objective)
+    except (AttributeError, TypeError):
+        obj = None
     print(json.dumps({"seconds": time.monotonic() - started, "build": built,
                       "status": status, "objective": obj}))
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -39,8 +40,10 @@ from geo.whatif.candidates import (
     scenario_from_sites,
     station_candidates,
 )
+from geo.whatif.compare import compare
 from geo.whatif.demand import Demand
 from geo.whatif.metrics import LoadAssumptions, evaluate, weekly_capacity
+from geo.whatif.report import ReportFiles, write_report
 from geo.whatif.scenario import Scenario
 from scheduler.domain import HOME, Assignment, Centre, Convocation, Doctor, Session, Week
 from solver.facility import (
@@ -373,3 +376,50 @@ def schedule_aware(scenarios: Sequence[Scenario], demand: Demand, *, weeks: int 
                 on_week(scen.name, k + 1)
         out.append(ScheduleOutcome(scen.name, tuple(results)))
     return out
+
+
+# -- the whole what-if: evaluate, compare, schedule, report ------------------------------
+
+
+def proposal_record(prop: Proposal) -> dict[str, object]:
+    r = prop.result
+    return {"scenario": prop.scenario.name, "method": prop.method,
+            "capacitated": prop.capacitated, "kept": len(prop.kept),
+            "status": r.status, "objective": r.objective, "bound": r.bound,
+            "gap_pct": 100 * r.gap, "seconds": r.seconds,
+            "sites": ", ".join(c.name for c in prop.chosen)}
+
+
+def run_whatif(scenarios: Sequence[Scenario], demand: Demand, folder: Path, *,
+               proposals: Sequence[Proposal] = (), load: LoadAssumptions | None = None,
+               schedule_weeks: int = 0, schedule_convocations: int = 300,
+               schedule_time_limit: float = 20.0, seed: int = 1,
+               model: TravelModel | None = None,
+               on_step: Callable[[str], None] | None = None) -> ReportFiles:
+    """Evaluate every scenario (the first is the baseline), optionally plan demo weeks
+    under each, and write the report, CSV and JSON into ``folder``."""
+    model = model or TravelModel.default()
+    step = on_step or (lambda _: None)
+    metrics = []
+    for scen in scenarios:
+        metrics.append(evaluate(scen, demand, model, load))
+        step(f"evaluated {scen.name}")
+    comp = compare(metrics)
+    schedule: list[dict[str, object]] = []
+    if schedule_weeks > 0:
+        outcomes = schedule_aware(scenarios, demand, weeks=schedule_weeks,
+                                  convocations=schedule_convocations, seed=seed,
+                                  time_limit=schedule_time_limit, model=model,
+                                  on_week=lambda name, k: step(f"planned {name} week {k}"))
+        for o in outcomes:
+            schedule.append({"scenario": o.scenario, "weeks": len(o.weeks), **o.as_dict()})
+    notes = [f"Load assumptions: {load or LoadAssumptions()}."]
+    if schedule_weeks:
+        notes.append(f"Schedule-aware: {schedule_weeks} demo week(s) of "
+                     f"{schedule_convocations} convocations (seeds {seed}..."
+                     f"{seed + schedule_weeks - 1}), the same patients and doctors under every "
+                     "scenario; doctors follow their centre (scheduler.whatif.adapt_week).")
+    files = write_report(comp, demand, folder, proposals=[proposal_record(p) for p in proposals],
+                         schedule=schedule, notes=notes)
+    step("report written")
+    return files

@@ -159,7 +159,7 @@ def plot_travel_times(metrics: Sequence[ScenarioMetrics], path: Path) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     finite = np.concatenate([m.minutes[np.isfinite(m.minutes)] for m in metrics])
     top = float(np.percentile(finite, 99.5)) if finite.size else 120.0
-    bins = np.arange(0, max(30.0, top) + 5, 5)
+    bins = [float(b) for b in np.arange(0, max(30.0, top) + 5, 5)]
     for k, m in enumerate(metrics):
         ok = np.isfinite(m.minutes)
         ax.hist(m.minutes[ok], bins=bins, weights=m.weight[ok] / m.weight.sum() * 100,
