@@ -73,6 +73,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
     from api import pages
 
     app.include_router(pages.router)
+    from api.routes import whatif
+
+    app.include_router(whatif.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", tags=["service"], summary="Liveness and the database kind")
