@@ -39,6 +39,9 @@ class LpResult:
     x: np.ndarray
     """LP value of every column (0 outside the restricted set)."""
     rounds: int
+    converged: bool = True
+    """False: ``bound`` is the weaker Lagrangian bound of the last prices, and ``reduced``
+    does not prove that a left-out column cannot help."""
 
 
 @contextlib.contextmanager
@@ -104,6 +107,10 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
     value = float("nan")
     reduced = np.zeros(cols.size)
     rounds = 0
+    lagrangian = -np.inf
+    """Best bound so far before convergence: the restricted LP's value plus, per task, its
+    most negative reduced cost (every schedule costs at least that at any dual-feasible
+    prices, since each task takes exactly one column)."""
     while True:
         rounds += 1
         left = deadline - time.monotonic()
@@ -117,11 +124,15 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
         value = float(h.getInfo().objective_function_value)
         y = np.asarray(h.getSolution().row_dual)
         reduced = cost - full_t @ y
+        most_negative = np.zeros(n_tasks)
+        np.minimum.at(most_negative, cols.task, reduced)
+        lagrangian = max(lagrangian, value + float(most_negative.sum()))
         candidates = np.flatnonzero((reduced < -TOLERANCE) & ~active)
         log.info("LP round %d: %d columns, value %.1f, %d improving", rounds, active.sum(),
                  value, len(candidates))
         if not len(candidates):
             x = np.zeros(cols.size)
+            # the restricted LP is the full LP: its value is the bound
             x[np.concatenate(in_lp)] = np.asarray(h.getSolution().col_value)
             return LpResult(int(np.ceil(value - TOLERANCE)), value, reduced, x, rounds)
         order = candidates[np.lexsort((reduced[candidates], cols.task[candidates]))]
@@ -129,4 +140,9 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
         starts = np.r_[0, np.flatnonzero(np.diff(tasks)) + 1]
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
         add(order[rank < add_per_task])
+    if np.isfinite(lagrangian):
+        log.info("LP not converged in time: Lagrangian bound %.1f (LP value %.1f)", lagrangian,
+                 value)
+        return LpResult(int(np.ceil(lagrangian - TOLERANCE)), value, reduced, np.zeros(cols.size),
+                        rounds, converged=False)
     return LpResult(None, value, reduced, np.zeros(cols.size), rounds)

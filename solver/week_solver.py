@@ -26,7 +26,7 @@ import numpy as np
 
 from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
-from solver.home_rounds import solve_home_rounds
+from solver.home_rounds import HomeResult, solve_home_rounds
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
 from solver.stopping import ShouldStop
@@ -79,6 +79,13 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
         on_solution(_as_tuple(line.placed, len(problem.tasks)), greedy_cost)
     homes = solve_home_rounds(problem, home, time_limit=HOME_SHARE * time_limit,
                               workers=workers, hint=line.placed, should_stop=should_stop)
+    greedy_homes = {t: line.placed[t] for t in home if t in line.placed}
+    greedy_home_cost = sum(line.cost(t, w.segment, w.start) for t, w in greedy_homes.items()) \
+        + problem.unscheduled_cost * (len(home) - len(greedy_homes))
+    if greedy_home_cost < homes.cost:
+        log.info("home rounds: the greedy start (%d) stays, better than %d", greedy_home_cost,
+                 homes.cost)
+        homes = HomeResult(greedy_homes, greedy_home_cost, homes.bound, False)
     taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     in_home = set(home)
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
@@ -171,11 +178,11 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
         merged_lp = lp_bound(merged, started + LP_SHARE * time_limit,
                              seed_columns=np.unique(to_merged[incumbent]))
         lp = LpResult(merged_lp.bound, merged_lp.value, merged_lp.reduced[to_merged],
-                      merged_lp.x[to_merged], merged_lp.rounds)
+                      merged_lp.x[to_merged], merged_lp.rounds, merged_lp.converged)
         stats["lp_seconds"] = elapsed()
         stats["lp_rounds"] = lp.rounds
         bound = lp.bound
-        if lp.bound is not None:
+        if lp.bound is not None and lp.converged:
             rounded = _round_lp(problem, cols, lp)
             cost = timeline_cost(rounded)
             stats["lp_rounding_cost"] = cost
@@ -200,7 +207,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                                  should_stop)
             if not result.feasible:
                 break
-            if result.optimal and lp.bound is not None and round_no == 0:
+            if result.optimal and lp.bound is not None and lp.converged and round_no == 0:
                 excluded = lp.reduced[~keep]
                 floor = lp.value + (float(excluded.min()) if len(excluded) else np.inf)
                 if floor >= result.objective - 1e-6:
@@ -277,7 +284,7 @@ def _worth_keeping(cols: Columns, lp: LpResult, incumbent: np.ndarray) -> np.nda
     keep[incumbent] = True
     keep[cols.segment < 0] = True
     keep[lp.x > 1e-6] = True
-    score = lp.reduced if lp.bound is not None else cols.cost.astype(float)
+    score = lp.reduced if lp.rounds > 0 and np.isfinite(lp.value) else cols.cost.astype(float)
     order = np.lexsort((score, cols.task))
     rank = np.arange(cols.size) - cols.first[cols.task[order]]
     keep[order[rank < KEEP_PER_TASK]] = True
