@@ -59,10 +59,12 @@ def _spopt_child(path: str, time_limit: float) -> None:
         status = pulp.LpStatus[model.problem.status]
     except RuntimeError:  # spopt refuses a model that CBC left "Not Solved" at its limit
         status = "not solved"
-    try:
-        obj = pulp.value(model.problem.objective)
-    except (AttributeError, TypeError):
-        obj = None
+    obj = None
+    if status != "not solved":  # otherwise the values are CBC's LP, not a solution
+        try:
+            obj = pulp.value(model.problem.objective)
+        except (AttributeError, TypeError):
+            obj = None
     print(json.dumps({"seconds": time.monotonic() - started, "build": built,
                       "status": status, "objective": obj}))
 
@@ -78,8 +80,10 @@ def run_spopt(path: Path, time_limit: float) -> dict[str, Any]:
         return {"seconds": time.monotonic() - started, "status": "killed", "objective": None}
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
+        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+        print(f"  spopt failed on {path.name}: {tail[0]}", file=sys.stderr)
         return {"seconds": time.monotonic() - started, "status": "error",
-                "objective": None, "error": out.stderr[-300:]}
+                "objective": None}
     data: dict[str, Any] = json.loads(lines[-1])
     # a CBC run stopped by its time limit still says "Optimal" through PuLP's status map
     if data["seconds"] >= time_limit - 1.0:
