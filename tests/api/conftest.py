@@ -128,6 +128,7 @@ from api.tables import Centre, Doctor, DoctorSession, User  # noqa: E402
 WEEK = date(2026, 12, 7)
 """A Monday."""
 SECRET = "test-secret-0123456789abcdef"
+FEED_SECRET = "test-feed-secret-0123456789"
 PASSWORD = "correct horse battery"
 USERS = {"admin": "admin@medex.test", "planner": "planner@medex.test",
          "manager": "manager@medex.test", "doctor": "d001@medex.test",
@@ -176,8 +177,10 @@ def seed(db: Database) -> dict[str, int]:
 
 
 def make_settings(url: str, **kw: object) -> Settings:
-    return Settings(environment="test", database_url=url, secret_key=SECRET,  # type: ignore[arg-type]
-                    plan_time_limit_s=2.0, _env_file=None, **kw)  # type: ignore[call-arg]
+    values: dict[str, object] = {"secret_key": SECRET, "feed_secret": FEED_SECRET,
+                                 "plan_time_limit_s": 2.0, **kw}
+    return Settings(environment="test", database_url=url, _env_file=None,  # type: ignore[call-arg]
+                    **values)  # type: ignore[arg-type]
 
 
 def token(client: TestClient, who: str) -> dict[str, str]:
@@ -189,9 +192,9 @@ def token(client: TestClient, who: str) -> dict[str, str]:
 class Service:
     """A running app on a fresh database with the seed, and a client per role."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, **settings: object):
         self.url = url
-        self.settings = make_settings(url)
+        self.settings = make_settings(url, **settings)
         self.db = Database(url)
         self.ids = seed(self.db)
         self.app = create_app(self.settings, database=self.db)
