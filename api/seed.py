@@ -62,7 +62,8 @@ def ensure_centres(session: Session) -> None:
     for site in load_centres():
         if session.get(Centre, site.id) is None:
             session.add(Centre(id=site.id, name=site.name_nl if site.name_nl == site.name_fr
-                               else f"{site.name_nl}/{site.name_fr}", postcode=site.postcode,
+                               else f"{site.name_nl}/{site.name_fr}", address=site.address,
+                               postcode=site.postcode,
                                lat=site.lat, lon=site.lon, rooms=site.rooms,
                                opening=";".join(f"{a}-{b}" for a, b in site.opening),
                                languages=list(site.languages)))

@@ -3,7 +3,9 @@
 Appointment times are Europe/Brussels wall-clock times stored without offset, as in the
 domain; the stamps (``created_at``, ``at``...) are UTC, also without offset.
 Lists (languages, specialties, preferred windows...) are JSON columns.  Every change made
-through the service writes an :class:`AuditEntry` in the same transaction.
+through the service writes an :class:`AuditEntry` in the same transaction.  The outbox's
+tables (``outbox``, ``sms_opt_out``) are :mod:`notify.outbox_sql`'s, added to the same
+metadata so that the migrations create them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from notify import outbox_sql
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -66,6 +70,8 @@ class JobStatus(enum.StrEnum):
 class Centre(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=16)
     name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=200)
+    """Street, number, postcode and town, as the victims' messages give it; "" if unknown."""
     postcode: str = Field(default="", max_length=8)
     lat: float
     lon: float
@@ -128,7 +134,9 @@ class Victim(SQLModel, table=True):
     lat: float
     lon: float
     phone: str | None = Field(default=None, max_length=20)
-    """E.164."""
+    """E.164, a mobile number (it receives the SMS)."""
+    email: str | None = Field(default=None, max_length=320)
+    """Receives the e-mails with the calendar invite (when SMTP is configured)."""
     employer_id: int | None = Field(default=None, foreign_key="employer.id")
     travel_min: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
     """Door-to-door minutes to each centre, cached (missing centre: unreachable)."""
@@ -240,3 +248,9 @@ class AuditEntry(SQLModel, table=True):
 
 
 METADATA = SQLModel.metadata
+
+OUTBOX = outbox_sql.outbox.to_metadata(METADATA)
+"""The outbox (:mod:`notify.outbox_sql`): one row per message, written in the transaction
+of the change that causes it, sent by the outbox worker."""
+SMS_OPT_OUT = outbox_sql.sms_opt_out.to_metadata(METADATA)
+"""Phone numbers that sent STOP (and not START since)."""
