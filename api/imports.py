@@ -1,7 +1,8 @@
 """Bulk import from CSV: doctors, sessions, convocations (with their victims).
 
-Every row is checked (national register number, E.164 phone, known postcode, known
-centre and doctor, dates and times that make sense, the intake rules for the deadline).
+Every row is checked (national register number, a victim's mobile phone number (to
+E.164) and e-mail address, known postcode, known centre and doctor, dates and times that
+make sense, the intake rules for the deadline).
 A file with any problem is rejected as a whole, with every problem listed by row (the
 spreadsheet's row number: the header is row 1), column and reason; nothing is imported.
 A good file is imported in one transaction.
@@ -15,9 +16,10 @@ sessions
     ``doctor, centre, date, start, end, base`` (``centre`` = ``home`` for a home round,
     then ``base`` is the centre it drives from)
 convocations
-    ``national_number, name, language, postcode, locality, phone, injury, complexity,
-    priority, specialty, home_visit, accident_date, request_date, followup_number,
-    max_travel_min, reference``
+    ``national_number, name, language, postcode, locality, phone, email, injury,
+    complexity, priority, specialty, home_visit, accident_date, request_date,
+    followup_number, max_travel_min, reference`` (``phone``: a mobile number, it receives
+    the SMS; a landline is refused)
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from api.services import (
     audit,
     build_convocation,
     e164,
+    email_address,
+    landline_or_mobile,
     locate,
     national_number,
     next_reference,
@@ -55,8 +59,9 @@ REQUIRED = {
 OPTIONAL = {
     "doctors": ("specialties", "max_exams_per_day", "email", "phone"),
     "sessions": ("base",),
-    "convocations": ("locality", "phone", "complexity", "priority", "specialty", "home_visit",
-                     "accident_date", "followup_number", "max_travel_min", "reference"),
+    "convocations": ("locality", "phone", "email", "complexity", "priority", "specialty",
+                     "home_visit", "accident_date", "followup_number", "max_travel_min",
+                     "reference"),
 }
 MAX_ROWS = 20000
 _CODE = re.compile(r"^[A-Z0-9]{2,16}$")
@@ -220,7 +225,7 @@ def _doctors(session: Session, records: list[dict[str, str]], rows: _Rows,
         specs = rows.get(rec, i, "specialties", _list, required=False) or ["general"]
         limit = rows.get(rec, i, "max_exams_per_day", _int(1, 40), required=False) or 12
         email = rows.get(rec, i, "email", str, required=False)
-        phone = rows.get(rec, i, "phone", e164, required=False)
+        phone = rows.get(rec, i, "phone", landline_or_mobile, required=False)
         out.append(Doctor(code=code or "", name=name or "", languages=langs or [],
                           specialties=specs, max_exams_per_day=limit, email=email,
                           phone=phone))
@@ -313,6 +318,7 @@ def _convocations(session: Session, records: list[dict[str, str]], rows: _Rows,
             except ValueError as exc:
                 rows.bad(i, "postcode", str(exc))
         phone = rows.get(rec, i, "phone", e164, required=False)
+        email = rows.get(rec, i, "email", email_address, required=False)
         home = rows.get(rec, i, "home_visit", _bool, required=False) or False
         accident = rows.get(rec, i, "accident_date", _date, required=False)
         request = rows.get(rec, i, "request_date", _date)
@@ -354,7 +360,7 @@ def _convocations(session: Session, records: list[dict[str, str]], rows: _Rows,
             if victim is None:
                 victim = Victim(national_number=number, name=name, language=language,
                                 postcode=postcode, locality=locality, phone=phone,
-                                lat=where[0], lon=where[1])
+                                email=email, lat=where[0], lon=where[1])
                 new_victims[number] = victim
             convs.append((conv, number))
     if rows.problems:

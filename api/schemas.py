@@ -55,6 +55,8 @@ class ErrorOut(BaseModel):
 
 class CentreBase(Schema):
     name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=200,
+                         description="street, number, postcode and town, as messages say it")
     postcode: str = Field(default="", max_length=8)
     lat: float = Field(ge=49.4, le=51.6)
     lon: float = Field(ge=2.5, le=6.5)
@@ -76,6 +78,7 @@ class CentreCreate(CentreBase):
 
 class CentreUpdate(Schema):
     name: str | None = None
+    address: str | None = Field(default=None, max_length=200)
     postcode: str | None = None
     lat: float | None = Field(default=None, ge=49.4, le=51.6)
     lon: float | None = Field(default=None, ge=2.5, le=6.5)
@@ -195,7 +198,10 @@ class VictimBase(Schema):
     language: Language
     postcode: str = Field(description="Belgian postcode (4 digits)")
     locality: str | None = None
-    phone: str | None = Field(default=None, description="E.164, e.g. +32470123456")
+    phone: str | None = Field(default=None, description="a mobile number (it receives the "
+                                                        "SMS), stored in E.164: +32470123456")
+    email: str | None = Field(default=None, max_length=320,
+                              description="receives the e-mails with the calendar invite")
     employer_id: int | None = None
 
 
@@ -208,7 +214,8 @@ class VictimUpdate(Schema):
     language: Language | None = None
     postcode: str | None = None
     locality: str | None = None
-    phone: str | None = None
+    phone: str | None = Field(default=None, description="\"\" removes it")
+    email: str | None = Field(default=None, description="\"\" removes it")
     employer_id: int | None = None
 
 
@@ -423,6 +430,38 @@ class PublishResult(BaseModel):
     moved: int
     unchanged: int
     changes: list[Change]
+
+
+class MessageProblem(BaseModel):
+    """A message to a victim that did not reach them: failed for good, or reported
+    undelivered by the provider."""
+
+    key: str
+    appointment_id: str
+    reference: str | None = Field(description="the appointment's convocation")
+    kind: str = Field(description="convocation, change, cancellation or reminder")
+    revision: int
+    channel: str = Field(description="sms or email")
+    recipient: str
+    state: str = Field(description="failed, or sent but undelivered")
+    attempts: int
+    provider_status: str | None
+    error_code: str | None = Field(description="the provider's code, e.g. Twilio's 21211")
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class OutboxCounts(BaseModel):
+    pending: int
+    sending: int
+    sent: int
+    failed: int
+
+
+class MessageProblems(BaseModel):
+    counts: OutboxCounts
+    problems: list[MessageProblem]
 
 
 class ImportResult(BaseModel):

@@ -6,10 +6,11 @@ Each function works inside the caller's transaction (one per request, see
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-import phonenumbers
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 from stdnum.be import nn
@@ -20,6 +21,8 @@ from api.schemas import ConvocationCreate, Problem, VictimCreate
 from api.tables import AuditEntry, Convocation, Employer, Victim
 from geo.errors import UnknownPostcode
 from geo.places import lookup_postcode
+from notify.errors import InvalidPhoneNumber
+from notify.phone import normalise
 from scheduler.domain import HOME
 from scheduler.errors import InputError
 from scheduler.intake import IntakeRequest, take_in
@@ -39,15 +42,34 @@ def national_number(value: str) -> str:
                          f"({str(exc).rstrip('.').lower()})") from None
 
 
-def e164(value: str) -> str:
-    """A phone number in E.164 (+32...); national Belgian forms are accepted and converted."""
+def e164(value: str, *, mobile: bool = True) -> str:
+    """A phone number in E.164 (+32...); national Belgian forms are accepted and converted.
+
+    With ``mobile`` (a victim's number: it receives the SMS) a landline, a toll-free or a
+    premium-rate number is refused, saying so (:func:`notify.phone.normalise`)."""
     try:
-        parsed = phonenumbers.parse(value, "BE")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not a phone number ({exc})") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{value!r} is not a valid phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return normalise(value, mobile=mobile)
+    except InvalidPhoneNumber as exc:
+        raise ValueError(f"{value!r}: {exc.reason}") from None
+
+
+def landline_or_mobile(value: str) -> str:
+    """A staff member's phone number (E.164), landlines accepted."""
+    return e164(value, mobile=False)
+
+
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
+
+
+def email_address(value: str) -> str:
+    """An e-mail address, its domain in lower case; ``ValueError`` says why not."""
+    text = value.strip()
+    if len(text) > 320:
+        raise ValueError("an e-mail address has at most 320 characters")
+    if not _EMAIL.match(text):
+        raise ValueError(f"{value!r} is not an e-mail address (name@domain.be)")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def locate(postcode: str, locality: str | None = None) -> tuple[float, float]:
@@ -93,13 +115,46 @@ def victim_problems(data: VictimCreate, row: int | None = None) -> list[Problem]
     problems = []
     for field, check in (("national_number", lambda: national_number(data.national_number)),
                          ("postcode", lambda: locate(data.postcode, data.locality)),
-                         ("phone", lambda: data.phone and e164(data.phone))):
+                         ("phone", lambda: data.phone and e164(data.phone)),
+                         ("email", lambda: data.email and email_address(data.email))):
         try:
             check()
         except ValueError as exc:
             problems.append(Problem(field=None if row else field, row=row,
                                     column=field if row else None, reason=str(exc)))
     return problems
+
+
+def checked_changes(changes: dict[str, Any], checks: dict[str, Callable[[str], str]]
+                    ) -> dict[str, Any]:
+    """A PATCH's fields with those of ``checks`` checked and normalised (``Invalid`` naming
+    every bad field otherwise); an empty value removes the field's value."""
+    out = dict(changes)
+    problems = []
+    for field, check in checks.items():
+        value = out.get(field)
+        if value is None:
+            continue
+        if not str(value).strip():
+            out[field] = None
+            continue
+        try:
+            out[field] = check(str(value))
+        except ValueError as exc:
+            problems.append(Problem(field=field, reason=str(exc)))
+    if problems:
+        raise Invalid("; ".join(f"{p.field}: {p.reason}" for p in problems), problems=problems)
+    return out
+
+
+def victim_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A victim's PATCH: a mobile phone number, an e-mail address."""
+    return checked_changes(changes, {"phone": e164, "email": email_address})
+
+
+def doctor_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """A doctor's fields: a phone number (landlines accepted), an e-mail address."""
+    return checked_changes(changes, {"phone": landline_or_mobile, "email": email_address})
 
 
 def create_victim(session: Session, data: VictimCreate, user_id: int | None) -> Victim:
@@ -112,9 +167,9 @@ def create_victim(session: Session, data: VictimCreate, user_id: int | None) -> 
     if data.employer_id is not None:
         get_or_404(session, Employer, data.employer_id)
     lat, lon = locate(data.postcode, data.locality)
-    victim = Victim(**data.model_dump(exclude={"national_number", "phone"}),
+    victim = Victim(**data.model_dump(exclude={"national_number", "phone", "email"}),
                     national_number=number, phone=e164(data.phone) if data.phone else None,
-                    lat=lat, lon=lon)
+                    email=email_address(data.email) if data.email else None, lat=lat, lon=lon)
     session.add(victim)
     session.flush()
     audit(session, user_id, "create", "victim", victim.id, after=snapshot(victim))

@@ -37,9 +37,13 @@ def crud_router(
     key_type: type = int, make: Callable[[Session, Any, User], SQLModel] | None = None,
     order: Any = None, to_public: Callable[[Session, Any], Any] | None = None,
     after_update: Callable[[Session, Any, User], None] | None = None,
+    prepare_update: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> APIRouter:
     """``GET /`` (paginated, filtered), ``POST /``, ``GET /{id}``, ``PATCH /{id}``,
-    ``DELETE /{id}``; every change is written to the audit log."""
+    ``DELETE /{id}``; every change is written to the audit log.
+
+    ``prepare_update`` checks and normalises a PATCH's fields before they are applied;
+    ``after_update`` follows up on a changed row in the same transaction."""
     router = APIRouter(prefix=f"/api/{name}", tags=[name],
                        responses=responses(401, 403, 422))
     Reader = Annotated[User, Depends(require(*read_roles))]
@@ -102,6 +106,8 @@ def crud_router(
         row = get_or_404(session, model, key)
         before = snapshot(row)
         changes = body.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
+        if prepare_update is not None:
+            changes = prepare_update(changes)
         merged = model.model_validate({**row.model_dump(), **changes})
         for k in changes:
             setattr(row, k, getattr(merged, k))

@@ -47,10 +47,11 @@ from api.services import (
     audit,
     create_convocation,
     create_victim,
-    e164,
+    doctor_changes,
     get_or_404,
     page,
     snapshot,
+    victim_changes,
 )
 from api.tables import (
     Absence,
@@ -72,13 +73,7 @@ CENTRE_WRITERS = (Role.MANAGER, Role.ADMIN)
 
 
 def _make_doctor(session: Session, body: DoctorCreate, user: User) -> Doctor:
-    data = body.model_dump()
-    if body.phone:
-        try:
-            data["phone"] = e164(body.phone)
-        except ValueError as exc:
-            raise Invalid(f"phone: {exc}", problems=[Problem(field="phone",
-                                                              reason=str(exc))]) from None
+    data = doctor_changes(body.model_dump())
     row = Doctor(**data)
     session.add(row)
     flush_or_conflict(session, f"doctor {body.code}")
@@ -191,7 +186,7 @@ def routers() -> list[APIRouter]:
                     write_roles=CENTRE_WRITERS),
         crud_router(model=Doctor, name="doctors", create=DoctorCreate, update=DoctorUpdate,
                     public=DoctorPublic, read_roles=STAFF, write_roles=PLANNERS,
-                    make=_make_doctor,
+                    make=_make_doctor, prepare_update=doctor_changes,
                     filters={"code": (str, Doctor.code), "active": (bool, Doctor.active)}),
         crud_router(model=DoctorSession, name="sessions", create=SessionCreate,
                     update=SessionUpdate, public=SessionPublic, read_roles=STAFF,
@@ -208,7 +203,7 @@ def routers() -> list[APIRouter]:
                     write_roles=PLANNERS),
         crud_router(model=Victim, name="victims", create=VictimCreate, update=VictimUpdate,
                     public=VictimPublic, read_roles=STAFF, write_roles=PLANNERS,
-                    make=_make_victim,
+                    make=_make_victim, prepare_update=victim_changes,
                     filters={"national_number": (str, Victim.national_number),
                              "postcode": (str, Victim.postcode)}),
         crud_router(model=Convocation, name="convocations", create=ConvocationCreate,

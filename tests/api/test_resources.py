@@ -112,3 +112,48 @@ def test_openapi_documents_the_errors(service: Service) -> None:
     post = spec["paths"]["/api/convocations"]["post"]["responses"]
     assert {"401", "403", "422", "409"} <= set(post)
     assert "ErrorOut" in str(post["422"])
+
+
+def test_a_landline_is_refused_at_entry_with_the_reason(service: Service) -> None:
+    svc = service
+    body = {"name": "An", "language": "nl", "postcode": "1000",
+            "national_number": national_number("850730", 90), "phone": "02 555 12 12"}
+    r = svc.client.post("/api/victims", json=body, headers=svc.as_("planner"))
+    assert r.status_code == 422
+    [problem] = r.json()["problems"]
+    assert problem["field"] == "phone" and "landline" in problem["reason"]
+
+    bad_email = {**body, "phone": "0470 99 88 77", "email": "not-an-address"}
+    r = svc.client.post("/api/victims", json=bad_email, headers=svc.as_("planner"))
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "email"
+    good = {**bad_email, "email": "An.Janssens@Example.BE"}
+    r = svc.client.post("/api/victims", json=good, headers=svc.as_("planner"))
+    assert r.status_code == 201, r.text
+    victim = r.json()
+    assert victim["phone"] == "+32470998877" and victim["email"] == "An.Janssens@example.be"
+    patch = svc.client.patch(f"/api/victims/{victim['id']}", json={"phone": "050 12 34 56"},
+                             headers=svc.as_("planner"))
+    assert patch.status_code == 422 and "landline" in patch.text
+    patch = svc.client.patch(f"/api/victims/{victim['id']}",
+                             json={"phone": "0470 99 88 66", "email": ""},
+                             headers=svc.as_("planner"))
+    assert patch.status_code == 200, patch.text
+    assert patch.json()["phone"] == "+32470998866" and patch.json()["email"] is None
+
+    csv = ("national_number,name,language,postcode,phone,email,injury,accident_date,"
+           "request_date\n"
+           f"{national_number('850730', 91)},A,nl,1000,09 223 45 67,,sprain,2026-11-20,"
+           "2026-12-01\n"
+           f"{national_number('850730', 92)},B,nl,1000,0470 11 22 33,,sprain,2026-11-20,"
+           "2026-12-01\n"
+           f"{national_number('850730', 93)},C,fr,1000,,jan@,sprain,2026-11-20,2026-12-01\n")
+    r = svc.client.post("/api/imports/convocations", headers=svc.as_("planner"),
+                        files={"file": ("c.csv", csv, "text/csv")})
+    assert r.status_code == 422
+    found = {(p["row"], p["column"]): p["reason"] for p in r.json()["problems"]}
+    assert "landline" in found[(2, "phone")] and (4, "email") in found and len(found) == 2
+
+    # a doctor's office number is a landline, and that is fine
+    doctor = svc.client.post("/api/doctors", headers=svc.as_("planner"), json={
+        "code": "D009", "name": "Dr. X", "languages": ["nl"], "phone": "02 555 12 12"})
+    assert doctor.status_code == 201 and doctor.json()["phone"] == "+3225551212"
