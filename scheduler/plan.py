@@ -33,6 +33,7 @@ from scheduler.eligibility import (
     working_days_after,
 )
 from scheduler.errors import InputError
+from scheduler.heuristic import plan_by_hand
 from scheduler.reasons import explain_unscheduled
 from scheduler.travel import resolve_travel
 from solver.week_model import (
@@ -326,12 +327,32 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
 
     solution = solve_week(built.problem, time_limit=max(0.5, time_limit - spent),
                           workers=workers, on_progress=on_progress,
-                          on_solution=found if on_schedule else None, should_stop=should_stop)
+                          on_solution=found if on_schedule else None, should_stop=should_stop,
+                          start=_hand_start(week, built))
     schedule, moves = convert(solution.placements, solution.cost, solution.lower_bound,
                               solution.optimal)
     unservable = sum(1 for task in built.problem.tasks if not task.options)
     return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable,
                       tuple(moves))
+
+
+def _hand_start(week: Week, built: Built) -> tuple[Placement | None, ...]:
+    """The hand-planning baseline as a start: the solver keeps the better of it and its own
+    greedy construction, so a plan is never worse than planning by hand."""
+    by_hand = plan_by_hand(week, built.travel)
+    index = {c.id: t for t, c in enumerate(week.convocations)}
+    out: list[Placement | None] = [None] * len(week.convocations)
+    for a in by_hand.assignments:
+        t = index[a.convocation]
+        minute, length = _minute(a.start), (a.end - a.start).seconds // 60
+        for option in built.problem.tasks[t].options:
+            seg = built.segments[option.segment]
+            if (seg.doctor.id == a.doctor and seg.day == a.start.date()
+                    and (HOME if seg.is_home else seg.centre) == a.centre
+                    and seg.start <= minute and minute + length <= seg.end):
+                out[t] = Placement(option.segment, minute)
+                break
+    return tuple(out)
 
 
 def _schedule(week: Week, built: Built, placements: tuple[Placement | None, ...], cost: int,

@@ -107,10 +107,13 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
     value = float("nan")
     reduced = np.zeros(cols.size)
     rounds = 0
-    lagrangian = -np.inf
-    """Best bound so far before convergence: the restricted LP's value plus, per task, its
-    most negative reduced cost (every schedule costs at least that at any dual-feasible
-    prices, since each task takes exactly one column)."""
+    trivial = np.full(n_tasks, np.inf)
+    np.minimum.at(trivial, cols.task, cost)
+    lagrangian = float(trivial.sum())
+    """Best bound so far: at first each task at its cheapest column, whatever the others do;
+    then the restricted LP's value plus, per task, its most negative reduced cost (every
+    schedule costs at least that at any dual-feasible prices, since each task takes exactly
+    one column)."""
     while True:
         rounds += 1
         left = deadline - time.monotonic()
@@ -140,7 +143,7 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
         starts = np.r_[0, np.flatnonzero(np.diff(tasks)) + 1]
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
         add(order[rank < add_per_task])
-    if np.isfinite(lagrangian):
+    if n_tasks:
         log.info("LP not converged in time: Lagrangian bound %.1f (LP value %.1f)", lagrangian,
                  value)
         return LpResult(int(np.ceil(lagrangian - TOLERANCE)), value, reduced, np.zeros(cols.size),

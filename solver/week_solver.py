@@ -58,20 +58,24 @@ OnSolution = Callable[[tuple[Placement | None, ...], int], None]
 def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int = 2,
                on_progress: Callable[[Progress], None] | None = None,
                on_solution: OnSolution | None = None,
-               should_stop: ShouldStop | None = None) -> WeekSolution:
-    """The best schedule found within ``time_limit`` seconds (or until ``should_stop()``)."""
+               should_stop: ShouldStop | None = None,
+               start: tuple[Placement | None, ...] | None = None) -> WeekSolution:
+    """The best schedule found within ``time_limit`` seconds (or until ``should_stop()``).
+
+    ``start``: a schedule to start from (a placement or None per task), used when it is
+    feasible and better than the greedy construction."""
     started = time.monotonic()
     home = [t for t, spec in enumerate(problem.tasks)
             if spec.options and problem.segments[spec.options[0].segment].is_home]
     if not home:
         return _solve_centres(problem, time_limit=time_limit, workers=workers,
                               on_progress=on_progress, on_solution=on_solution,
-                              should_stop=should_stop)
+                              should_stop=should_stop, start=start)
 
     def elapsed() -> float:
         return time.monotonic() - started
 
-    line = construct(problem)
+    line = _best_start(problem, start)
     greedy_cost, first_feasible = timeline_cost(line), elapsed()
     if on_progress:
         on_progress(Progress(first_feasible, greedy_cost, None))
@@ -112,8 +116,10 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
             merged = combine(part_placements)
             on_solution(_as_tuple(merged.placed, len(problem.tasks)), timeline_cost(merged))
 
+    part_start = tuple(line.placed.get(t) for t in rest)
     part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()), workers=workers,
-                          on_progress=progress, on_solution=solution, should_stop=should_stop)
+                          on_progress=progress, on_solution=solution, should_stop=should_stop,
+                          start=part_start)
     merged = combine(part.placements)
     cost, placed = timeline_cost(merged), merged.placed
     if greedy_cost < cost:
@@ -130,6 +136,24 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
                         first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
 
 
+def _best_start(problem: WeekProblem, start: tuple[Placement | None, ...] | None) -> Timeline:
+    """The greedy construction, or ``start`` if it is feasible and cheaper."""
+    line = construct(problem)
+    if start is None:
+        return line
+    given = Timeline(problem)
+    for t, where in enumerate(start):
+        if where is None:
+            continue
+        if problem.tasks[t].fixed is None and not given.fits(t, where.segment, where.start):
+            log.info("the given start breaks a rule at task %d: not used", t)
+            return line
+        given.place(t, where.segment, where.start)
+    if timeline_cost(given) < timeline_cost(line):
+        return given
+    return line
+
+
 def _as_tuple(placed: dict[int, Placement], n: int) -> tuple[Placement | None, ...]:
     return tuple(placed.get(t) for t in range(n))
 
@@ -137,7 +161,8 @@ def _as_tuple(placed: dict[int, Placement], n: int) -> tuple[Placement | None, .
 def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                    on_progress: Callable[[Progress], None] | None,
                    on_solution: OnSolution | None = None,
-                   should_stop: ShouldStop | None = None) -> WeekSolution:
+                   should_stop: ShouldStop | None = None,
+                   start: tuple[Placement | None, ...] | None = None) -> WeekSolution:
     started = time.monotonic()
 
     def stopped() -> bool:
@@ -148,7 +173,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
     def elapsed() -> float:
         return time.monotonic() - started
 
-    line = construct(problem)
+    line = _best_start(problem, start)
     best_cost = timeline_cost(line)
     best = dict(line.placed)
     first_feasible = elapsed()
