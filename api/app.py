@@ -22,7 +22,8 @@ from api.config import Settings
 from api.db import Database
 from api.deps import AppState
 from api.jobs import JobRunner, make_runner
-from api.routes import auth, imports, plans, resources
+from api.notices import Notices
+from api.routes import auth, calendar, imports, outbox, plans, resources, twilio
 from api.security import Tokens
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ HERE = Path(__file__).resolve().parent
 DESCRIPTION = """Plans Medex convocations: resources (centres, doctors, sessions, absences,
 victims, employers, convocations, appointments, users, audit log), bulk CSV import, and
 planning as a job (POST a week, GET its progress, DELETE to stop it, analyze, publish).
+Publishing, moving and cancelling write the victims' messages (SMS, e-mail with the
+invite) to an outbox that a worker sends; `/api/outbox/problems` lists those that did not
+arrive. Twilio calls back at `/twilio/status` and `/twilio/inbound` (signed); a doctor's
+calendar feed is at a private `/calendar/{doctor}/{token}.ics`.
 
 Times are Europe/Brussels wall-clock times without offset. Every error body is an
 `ErrorOut`: `detail` (a sentence), `code`, `problems` (field or CSV row and column, with the
@@ -53,9 +58,11 @@ def create_app(settings: Settings, *, database: Database | None = None,
     app = FastAPI(title="Medex planner", version="0.1.0", description=DESCRIPTION,
                   lifespan=lifespan)
     holder["runner"] = runner or make_runner(db, settings)
+    notices = Notices.from_settings(settings)
     app.state.medex = AppState(settings=settings, db=db, runner=holder["runner"],
                                tokens=Tokens(settings.secret_key.get_secret_value(),
-                                             settings.session_max_age_s))
+                                             settings.session_max_age_s),
+                               notices=notices)
     errors.install(app)
 
     @app.exception_handler(IntegrityError)
@@ -66,10 +73,13 @@ def create_app(settings: Settings, *, database: Database | None = None,
                             status_code=409)
 
     app.include_router(auth.router)
-    for router in resources.routers():
+    for router in resources.routers(notices):
         app.include_router(router)
     app.include_router(imports.router)
     app.include_router(plans.router)
+    app.include_router(outbox.router)
+    app.include_router(twilio.router)
+    app.include_router(calendar.router)
     from api import pages
 
     app.include_router(pages.router)

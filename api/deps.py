@@ -1,6 +1,6 @@
 """Request dependencies as ``Annotated`` aliases: the session, the settings, the user.
 
-The application's state (settings, database, job runner, tokens) hangs on
+The application's state (settings, database, job runner, tokens, notices) hangs on
 ``app.state.medex``, built by :func:`api.app.create_app`; nothing is global.
 """
 
@@ -17,6 +17,7 @@ from api.config import Settings
 from api.db import Database
 from api.errors import Forbidden, Unauthorized
 from api.jobs import JobRunner
+from api.notices import Notices
 from api.security import Tokens
 from api.tables import Role, User
 
@@ -27,6 +28,7 @@ class AppState:
     db: Database
     runner: JobRunner
     tokens: Tokens
+    notices: Notices
 
 
 def get_state(request: Request) -> AppState:

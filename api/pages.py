@@ -1,9 +1,14 @@
 """Server-rendered pages for planners and doctors (Jinja2, a little JavaScript).
 
 ``/login``; ``/week`` (a week grid per centre or per doctor, the KPI panel, the
-unscheduled list with reasons, planning with live progress, publish, move);
-``/agenda`` (a doctor's own week).  The pages call the JSON API from the browser with the
-session cookie; a state-changing call must carry ``X-Medex: 1`` (see :mod:`api.deps`).
+unscheduled list with reasons, planning with live progress, publish, move, and a link to
+the messages that did not arrive); ``/messages`` (those messages, with the reason);
+``/agenda`` (a doctor's own week and their private calendar-feed URL).  The pages call the
+JSON API from the browser with the session cookie; a state-changing call must carry
+``X-Medex: 1`` (see :mod:`api.deps`).
+
+``/a/{appointment}/{signature}`` is the victim's personal link (no login: the signature is
+the key): the appointment as it stands now, in the victim's language, and its invite.
 """
 
 from __future__ import annotations
@@ -17,14 +22,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from api import planning
 from api.deps import SessionDep, StateDep, user_from_request
+from api.errors import NotFound
 from api.kpi import kpis
+from api.notices import feed_url, notice_appointments
 from api.routes.auth import set_session_cookie
+from api.routes.outbox import problems
 from api.security import verify_password
 from api.tables import (
+    OUTBOX,
     Appointment,
     AppointmentStatus,
     Centre,
@@ -35,6 +45,11 @@ from api.tables import (
     Role,
     User,
 )
+from notify import ics, messages
+from notify.model import Appointment as Notice
+from notify.model import Kind
+from notify.outbox import UNDELIVERED, State
+from notify.outbox_sql import SqlOutboxStore
 from scheduler import domain as d
 from scheduler.demo import next_demo_monday
 from scheduler.week_format import schedule_from_dict, week_from_dict
@@ -131,6 +146,9 @@ def _week_view(request: Request, session: SessionDep, user: User, start: date,
         appt_ids = {ref: aid for aid, ref in rows if aid is not None}
     doctors = list(session.exec(select(Doctor).order_by(col(Doctor.code))))
     centres = list(session.exec(select(Centre).order_by(col(Centre.id))))
+    own_feed = None
+    if user.role == Role.DOCTOR and doctor:
+        own_feed = feed_url(request.app.state.medex.settings, doctor)
     return templates.TemplateResponse(request, "week.html", {
         "user": user, "start": start, "prev": start - timedelta(days=7),
         "next": start + timedelta(days=7), "grid": _grid(week, schedule, centre=centre,
@@ -141,7 +159,17 @@ def _week_view(request: Request, session: SessionDep, user: User, start: date,
         "can_plan": user.role in (Role.PLANNER, Role.ADMIN),
         "finished": job is not None and job.status in (JobStatus.DONE, JobStatus.STOPPED),
         "doctor_ids": {doc.code: doc.id for doc in doctors},
+        "undelivered": undelivered_count(session) if user.role != Role.DOCTOR else 0,
+        "feed_url": own_feed,
     })
+
+
+def undelivered_count(session: SessionDep) -> int:
+    """Messages failed for good or reported undelivered (the link to ``/messages``)."""
+    c = OUTBOX.c
+    return int(session.execute(select(func.count()).select_from(OUTBOX).where(or_(
+        c.state == State.FAILED.value, c.provider_status.in_(sorted(UNDELIVERED))))
+    ).scalar_one())
 
 
 @router.get("/week", response_class=HTMLResponse)
@@ -168,3 +196,50 @@ def agenda_page(request: Request, session: SessionDep, state: StateDep,
     me = session.get(Doctor, user.doctor_id) if user.doctor_id else None
     return _week_view(request, session, user, _monday(start), None,
                       me.code if me else "-", None)
+
+
+@router.get("/messages", response_class=HTMLResponse)
+def messages_page(request: Request, session: SessionDep, state: StateDep) -> Response:
+    user = user_from_request(request, state, session)
+    if user is None:
+        return _login_redirect(request)
+    if user.role == Role.DOCTOR:
+        return RedirectResponse("/agenda", status_code=303)
+    data = problems(session, SqlOutboxStore(state.db.engine))
+    return templates.TemplateResponse(request, "messages.html", {"user": user, "data": data})
+
+
+def _notice(session: SessionDep, state: StateDep, appointment: int, token: str) -> Notice:
+    if not state.notices.check_link(appointment, token):
+        raise NotFound("no such appointment")
+    found = notice_appointments(session, state.notices, col(Appointment.id) == appointment)
+    if not found:
+        raise NotFound("no such appointment")
+    return found[0]
+
+
+@router.get("/a/{appointment}/{token}.ics")
+def appointment_invite(session: SessionDep, state: StateDep, appointment: int,
+                       token: str) -> Response:
+    """The appointment's invite, as the e-mails attach it (declared before the page: its
+    path would match the page's too)."""
+    notice = _notice(session, state, appointment, token)
+    return Response(ics.invite(notice, organizer=state.notices.organizer),
+                    media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Disposition": 'attachment; filename="medex.ics"'})
+
+
+@router.get("/a/{appointment}/{token}", response_class=HTMLResponse)
+def appointment_page(request: Request, session: SessionDep, state: StateDep,
+                     appointment: int, token: str) -> Response:
+    """The victim's personal link: when and where, in their language (nothing medical)."""
+    notice = _notice(session, state, appointment, token)
+    kind = Kind.CANCELLATION if notice.cancelled else Kind.CONVOCATION
+    text = messages.email_text(notice, kind)
+    values = messages.values(notice)
+    return templates.TemplateResponse(request, "appointment.html", {
+        "language": notice.contact.language, "title": text.subject,
+        "cancelled": notice.cancelled, "when": f"{values['date_long']}, {values['time']}",
+        "where": values["where"], "calendar": messages.invite_text(notice, "summary"),
+        "ics_url": f"/a/{appointment}/{token}.ics"}, headers={"Cache-Control": "no-store"})

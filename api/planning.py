@@ -10,7 +10,8 @@
   round, each better schedule saved with its progress; a stop request ends the child
   and keeps the best schedule saved.
 * :func:`publish` turns a finished plan into confirmed appointments, re-checked against
-  every hard rule under row locks; :func:`move_appointment` moves one by hand.
+  every hard rule under row locks; :func:`move_appointment` moves one by hand.  Both write
+  the victims' notices to the outbox in the same transaction (:mod:`api.notices`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from api.db import Database, lock_rows
 from api.errors import BookingRefused, Conflict, NotFound
+from api.notices import Notices
 from api.schemas import Change, MoveRequest
 from api.services import audit, get_or_404, snapshot
 from api.tables import (
@@ -46,6 +48,7 @@ from api.tables import (
     Victim,
     utcnow,
 )
+from notify.model import Kind
 from scheduler import domain as d
 from scheduler.calendar import DEFAULT_CALENDAR
 from scheduler.moves import check_move
@@ -395,9 +398,12 @@ def published_schedule(built: BuiltWeek) -> d.Schedule:
     return d.Schedule(d.Status.FEASIBLE, 0, None, 0.0, assigned, left)
 
 
-def publish(session: Session, job: PlanJob, user: User | None) -> tuple[int, int, int,
-                                                                       list[Change]]:
-    """Confirm the plan's appointments.  Returns (created, moved, unchanged, changes)."""
+def publish(session: Session, job: PlanJob, user: User | None, *, notices: Notices
+            ) -> tuple[int, int, int, list[Change]]:
+    """Confirm the plan's appointments.  Returns (created, moved, unchanged, changes).
+
+    Each new appointment's victim gets the convocation notice, each moved one's the change
+    notice: written to the outbox in this transaction."""
     if job.status not in (JobStatus.DONE, JobStatus.STOPPED):
         raise Conflict(f"plan {job.id} is {job.status}; only a finished or stopped plan "
                        "can be published")
@@ -464,6 +470,7 @@ def publish(session: Session, job: PlanJob, user: User | None) -> tuple[int, int
     session.flush()
     for appt, _ in updates:
         audit(session, user_id, "update", "appointment", appt.id, after=snapshot(appt))
+    new: list[Appointment] = []
     for a in assignments:
         cid = built.convocations[a.convocation]
         if cid in existing:
@@ -473,12 +480,15 @@ def publish(session: Session, job: PlanJob, user: User | None) -> tuple[int, int
                            end=a.end, travel_min=a.travel_min, changed_by_id=user_id,
                            change_reason="published plan", plan_job_id=job.id)
         session.add(appt)
+        new.append(appt)
         conv = session.get(Convocation, cid)
         assert conv is not None
         conv.status = ConvocationStatus.SCHEDULED
         session.add(conv)
         created += 1
     session.flush()
+    notices.enqueue(session, new, Kind.CONVOCATION)
+    notices.enqueue(session, [appt for appt, _ in updates], Kind.CHANGE)
     fresh.status = JobStatus.PUBLISHED
     session.add(fresh)
     audit(session, user_id, "publish", "plan_job", job.id,
@@ -488,9 +498,10 @@ def publish(session: Session, job: PlanJob, user: User | None) -> tuple[int, int
     return created, moved, unchanged, moved_list
 
 
-def move_appointment(session: Session, appt_id: int, req: MoveRequest, user: User | None
-                     ) -> Appointment:
-    """Move one appointment by hand, checked against every hard rule, under row locks."""
+def move_appointment(session: Session, appt_id: int, req: MoveRequest, user: User | None,
+                     *, notices: Notices) -> Appointment:
+    """Move one appointment by hand, checked against every hard rule, under row locks; the
+    victim gets the change notice (written to the outbox in this transaction)."""
     appt = get_or_404(session, Appointment, appt_id)
     if appt.status != AppointmentStatus.CONFIRMED:
         raise Conflict(f"appointment {appt_id} is {appt.status}")
@@ -540,6 +551,7 @@ def move_appointment(session: Session, appt_id: int, req: MoveRequest, user: Use
     session.flush()
     audit(session, appt.changed_by_id, "move", "appointment", appt.id, before=before,
           after=snapshot(appt), note=req.reason)
+    notices.enqueue(session, [appt], Kind.CHANGE)
     return appt
 
 

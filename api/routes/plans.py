@@ -158,8 +158,9 @@ def analyze(session: SessionDep, _user: Staff, plan_id: str) -> Any:
              responses=responses(404, 409),
              summary="Confirm the plan's appointments (re-checked against every hard rule); "
                      "reports what moved and why")
-def publish_plan(session: SessionDep, user: Planner, plan_id: str) -> Any:
+def publish_plan(session: SessionDep, state: StateDep, user: Planner, plan_id: str) -> Any:
     job = planning.require_job(session, plan_id)
-    created, moved, unchanged, changes = planning.publish(session, job, user)
+    created, moved, unchanged, changes = planning.publish(session, job, user,
+                                                          notices=state.notices)
     return PublishResult(plan_id=plan_id, created=created, moved=moved, unchanged=unchanged,
                          changes=changes)

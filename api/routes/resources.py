@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session, col, select
 
 from api import planning
-from api.deps import PLANNERS, STAFF, CurrentUser, SessionDep, require
+from api.deps import PLANNERS, STAFF, CurrentUser, SessionDep, StateDep, require
 from api.errors import Forbidden, Invalid, responses
+from api.notices import Notices
 from api.routes.crud import crud_router, flush_or_conflict
 from api.schemas import (
     AbsenceCreate,
@@ -67,6 +68,7 @@ from api.tables import (
     User,
     Victim,
 )
+from notify.model import Kind
 
 ADMIN = (Role.ADMIN,)
 CENTRE_WRITERS = (Role.MANAGER, Role.ADMIN)
@@ -142,10 +144,13 @@ def _make_convocation(session: Session, body: ConvocationCreate, user: User) -> 
     return create_convocation(session, body, user.id)
 
 
-def _after_convocation_update(session: Session, conv: Convocation, user: User) -> None:
-    """A cancelled convocation frees its confirmed appointment."""
+def cancel_appointments(session: Session, conv: Convocation, user: User,
+                        notices: Notices) -> list[Appointment]:
+    """A cancelled convocation frees its confirmed appointment; the victim gets the
+    cancellation notice (written to the outbox in the same transaction)."""
     if conv.status != "cancelled":
-        return
+        return []
+    cancelled = []
     for appt in session.exec(select(Appointment).where(
             Appointment.convocation_id == conv.id,
             Appointment.status == AppointmentStatus.CONFIRMED)).all():
@@ -157,6 +162,9 @@ def _after_convocation_update(session: Session, conv: Convocation, user: User) -
         session.flush()
         audit(session, user.id, "cancel", "appointment", appt.id, before=before,
               after=snapshot(appt), note="convocation cancelled")
+        cancelled.append(appt)
+    notices.enqueue(session, cancelled, Kind.CANCELLATION)
+    return cancelled
 
 
 def _make_user(session: Session, body: UserCreate, user: User) -> User:
@@ -179,7 +187,10 @@ def _user_public(_session: Session, row: User) -> UserPublic:
     return UserPublic.model_validate(row)
 
 
-def routers() -> list[APIRouter]:
+def routers(notices: Notices) -> list[APIRouter]:
+    def after_convocation_update(session: Session, conv: Convocation, user: User) -> None:
+        cancel_appointments(session, conv, user, notices)
+
     out = [
         crud_router(model=Centre, name="centres", create=CentreCreate, update=CentreUpdate,
                     public=CentrePublic, key_type=str, read_roles=(*STAFF, Role.DOCTOR),
@@ -209,7 +220,7 @@ def routers() -> list[APIRouter]:
         crud_router(model=Convocation, name="convocations", create=ConvocationCreate,
                     update=ConvocationUpdate, public=ConvocationPublic, read_roles=STAFF,
                     write_roles=PLANNERS, make=_make_convocation,
-                    after_update=_after_convocation_update,
+                    after_update=after_convocation_update,
                     filters={"status": (str, Convocation.status),
                              "injury": (str, Convocation.injury),
                              "victim_id": (int, Convocation.victim_id),
@@ -303,8 +314,9 @@ def appointments_router() -> APIRouter:
                  responses=responses(404, 409),
                  summary="Move one appointment by hand (the hard rules are checked; a "
                          "refusal names the rule)")
-    def move(session: SessionDep, user: Mover, key: int, body: MoveRequest) -> Any:
-        a = planning.move_appointment(session, key, body, user)
+    def move(session: SessionDep, state: StateDep, user: Mover, key: int,
+             body: MoveRequest) -> Any:
+        a = planning.move_appointment(session, key, body, user, notices=state.notices)
         return appointment_public(session, a)
 
     return router
