@@ -1,16 +1,26 @@
 """The service's commands: ``medex serve``, ``medex db upgrade``, ``medex import``,
-``medex worker``, ``medex create-user``.  Settings come from ``MEDEX_*`` variables."""
+``medex worker``, ``medex remind``, ``medex create-user``.  Settings come from ``MEDEX_*``
+variables."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from api.cli_remind import REMIND_HELP, RemindContext, make_remind_command
 from api.config import Settings
 from api.tables import Role
+
+if TYPE_CHECKING:
+    from api.db import Database
+    from api.outbox import DailyTimer, Drainer
+
+log = logging.getLogger(__name__)
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True,
                      add_completion=False, rich_markup_mode=None)
@@ -51,8 +61,9 @@ def serve(
     """Start the planner's service: migrate the database, load the demo data, serve.
 
     The pages are at http://HOST:PORT/ (log in with a demo user), the API and its
-    documentation at /docs.  On SQLite (the default) planning jobs run in this process;
-    on PostgreSQL start `medex worker` processes too.
+    documentation at /docs.  On SQLite (the default) planning jobs run in this process,
+    which also sends the outbox's messages and writes the daily reminders; on PostgreSQL
+    start `medex worker` processes too.
     """
     import uvicorn
 
@@ -87,22 +98,82 @@ def serve(
         if week is not None:
             typer.echo(f"  demo week: {url}week?start={week.isoformat()}")
     typer.echo(f"  API documentation: {url}docs")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    background = start_background(settings, db) if settings.runner == "inprocess" else []
+    if background:
+        typer.echo(f"  messages: SMS to {_backend(settings)}, e-mail to "
+                   f"{settings.email_backend}; reminders daily at "
+                   f"{settings.reminder_at:%H:%M} ({settings.reminder_day.value} day before)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        for task in background:
+            task.stop()
+
+
+def _backend(settings: Settings) -> str:
+    if settings.sms_backend == "file":
+        return f"the file {settings.outbox_file}"
+    return settings.sms_backend
+
+
+def start_background(settings: Settings, db: Database) -> list[Drainer | DailyTimer]:
+    """What the in-process runner does besides planning jobs: drain the outbox, and write
+    the reminders every day at the configured hour (catching up at start)."""
+    from api.cli_remind import run_remind, summary
+    from api.notices import remind_context
+    from api.outbox import DailyTimer, Drainer, make_dispatcher
+
+    context = remind_context(db, settings)
+
+    def remind(day: date) -> None:
+        log.info("; ".join(summary(run_remind(day, context))))
+
+    drainer = Drainer(make_dispatcher(settings, db.engine), poll_s=settings.outbox_poll_s)
+    return [drainer.start(), DailyTimer(remind, settings.reminder_at).start()]
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Jobs at once in this process.", min=1)] = 1,
+    concurrency: Annotated[int, typer.Option(help="Planning jobs at once in this process.",
+                                             min=1)] = 1,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Send the outbox's due messages, then exit (no planning jobs).")
+    ] = False,
 ) -> None:
-    """Run planning jobs from the PostgreSQL queue (procrastinate); start one per machine."""
-    from api.jobs import QUEUE, queue_app
+    """Send the outbox's messages and, on PostgreSQL, run planning jobs and the daily
+    reminders from the job queue (procrastinate); start one per machine.
+
+    On SQLite `medex serve` does all of it itself; this command then only sends messages.
+    """
+    from api.db import Database
+    from api.outbox import Drainer, drain_once, make_dispatcher
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings()
-    if settings.is_sqlite:
-        typer.echo("error: the job queue needs PostgreSQL (MEDEX_DATABASE_URL); on SQLite "
-                   "`medex serve` runs the jobs itself", err=True)
-        raise typer.Exit(2)
-    queue_app(settings).run_worker(queues=[QUEUE], concurrency=concurrency)
+    db = Database(settings.database_url)
+    try:
+        if once:
+            report = drain_once(settings, db.engine)
+            typer.echo(f"outbox: {report.sent} sent, {report.found} already with the "
+                       f"provider, {report.retried} to retry, {report.failed} failed")
+            return
+        drainer = Drainer(make_dispatcher(settings, db.engine),
+                          poll_s=settings.outbox_poll_s).start()
+        try:
+            if settings.is_sqlite:
+                typer.echo("sending the outbox's messages (planning jobs and reminders run "
+                           "in `medex serve` on SQLite); Ctrl-C stops")
+                threading.Event().wait()
+            else:
+                from api.jobs import QUEUE, REMINDERS_QUEUE, queue_app
+
+                queue_app(settings).run_worker(queues=[QUEUE, REMINDERS_QUEUE],
+                                               concurrency=concurrency)
+        finally:
+            drainer.stop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.dispose()
 
 
 def import_file(
@@ -163,10 +234,20 @@ def create_user(
     typer.echo(f"user {email} ({role.value}) created")
 
 
+def remind_context() -> RemindContext:
+    """``medex remind``'s data: the appointments and the outbox of MEDEX_DATABASE_URL."""
+    from api.db import Database
+    from api.notices import remind_context as context
+
+    settings = _settings()
+    return context(Database(settings.database_url), settings)
+
+
 def register(app: typer.Typer) -> None:
     """Add the service's commands to the ``medex`` command line."""
     app.command("serve")(serve)
     app.command("worker")(worker)
+    app.command("remind", help=REMIND_HELP)(make_remind_command(remind_context))
     app.command("import")(import_file)
     app.command("create-user")(create_user)
     app.add_typer(db_app, name="db")

@@ -4,7 +4,9 @@
   server process; the solver itself runs in a child process
   (:func:`api.planning.run_plan_job`).
 * :class:`QueueRunner` (PostgreSQL): the job is deferred to a procrastinate queue in the
-  database; ``medex worker`` processes on any number of machines take jobs from it.
+  database; ``medex worker`` processes on any number of machines take jobs from it.  The
+  same queue holds the daily reminder task (:func:`reminder_cron`): the workers defer it
+  at the configured hour, one of them runs it.
 
 Both share the job's row as the one source of truth for progress, stop requests and the
 result, so ``GET`` and ``DELETE`` work the same whichever runs the job.
@@ -14,19 +16,57 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
+from api.cli_remind import run_remind, summary
 from api.config import Settings
 from api.db import Database
+from api.notices import remind_context
 from api.planning import run_plan_job
 from api.tables import JobStatus, PlanJob, utcnow
+from notify.reminders import ReminderPolicy
+from scheduler.domain import BRUSSELS
 
 log = logging.getLogger(__name__)
 QUEUE = "planning"
 TASK = "medex.plan_week"
+REMINDERS_QUEUE = "reminders"
+REMIND_TASK = "medex.remind_today"
+
+
+def reminder_cron(policy: ReminderPolicy) -> str:
+    """The daily reminder task's schedule for procrastinate, whose cron runs in UTC.
+
+    ``policy.cron()`` is Brussels time; Brussels is UTC+1 in winter and UTC+2 in summer,
+    so the task is deferred at both UTC hours and the run whose Brussels hour is not the
+    policy's does nothing (:func:`reminders_due_at`)."""
+    hour, minute = policy.send_at.hour, policy.send_at.minute
+    hours = sorted({(hour - 1) % 24, (hour - 2) % 24})
+    return f"{minute} {','.join(str(h) for h in hours)} * * *"
+
+
+def reminders_due_at(timestamp: int, policy: ReminderPolicy) -> bool:
+    """Whether the tick at ``timestamp`` (seconds, UTC) is the policy's hour in Brussels."""
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(BRUSSELS).hour == \
+        policy.send_at.hour
+
+
+def remind_at(settings: Settings, timestamp: int) -> None:
+    """The daily task: the reminders of the day of ``timestamp`` in Brussels (idempotent)."""
+    policy = settings.reminder_policy
+    if not reminders_due_at(timestamp, policy):
+        return
+    day = datetime.fromtimestamp(timestamp, UTC).astimezone(BRUSSELS).date()
+    db = Database(settings.database_url)
+    try:
+        report = run_remind(day, remind_context(db, settings))
+    finally:
+        db.dispose()
+    log.info("; ".join(summary(report)))
 
 
 class JobRunner(Protocol):
@@ -68,7 +108,8 @@ class InProcessRunner:
 
 
 def queue_app(settings: Settings) -> Any:
-    """The procrastinate app of the planning queue, for the service and ``medex worker``."""
+    """The procrastinate app of the planning queue and the daily reminder task, for the
+    service and ``medex worker``."""
     import procrastinate
 
     url = make_url(settings.database_url).set(drivername="postgresql")
@@ -83,6 +124,11 @@ def queue_app(settings: Settings) -> Any:
                          change_penalty=settings.change_penalty)
         finally:
             db.dispose()
+
+    @app.periodic(cron=reminder_cron(settings.reminder_policy), periodic_id="daily")
+    @app.task(name=REMIND_TASK, queue=REMINDERS_QUEUE)
+    def remind_job(timestamp: int) -> None:
+        remind_at(settings, timestamp)
 
     return app
 
