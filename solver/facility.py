@@ -302,7 +302,6 @@ class _RadiusMaster:
         self.scale = max(1.0, float(self.sorted[:, 0].sum()), float(cm.max()))
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
         h.setOptionValue("presolve", "off")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex, warm starts
         h.addVars(m, np.zeros(m), np.ones(m))
@@ -603,7 +602,6 @@ def _mip(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.nda
                        for flag in integer]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.passModel(lp)

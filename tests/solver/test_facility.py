@@ -180,3 +180,17 @@ def test_facility_location_fixed_costs() -> None:
     assert dear.open_sites == (0,) and dear.objective == pytest.approx(12.0)
     with pytest.raises(FacilityError, match="exceeds the total capacity"):
         CapacitatedFacilityLocation.from_cost_matrix(cost, [1, 1], [5, 5, 5], [4, 4]).solve()
+
+
+def test_works_whatever_thread_count_highs_was_started_with() -> None:
+    # HiGHS keeps one scheduler per process: a model asking for another thread count
+    # than the first one fails, so the facility models never set it.
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 2)
+    h.addVars(1, np.zeros(1), np.ones(1))
+    h.run()
+    assert PMedian.from_cost_matrix(_instance(1), 3).solve().optimal
+    assert MaxCovering.from_cost_matrix(_instance(1), 2, 30.0).solve().optimal
