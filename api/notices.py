@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,6 +39,7 @@ from notify.outbox_sql import add_messages
 from scheduler.calendar import DEFAULT_CALENDAR
 from scheduler.domain import BRUSSELS
 
+log = logging.getLogger(__name__)
 LINK_BYTES = 8
 """Length of a personal link's signature: 64 bits, 11 characters (an SMS is short)."""
 FEED_PAST = timedelta(days=30)
@@ -95,13 +97,23 @@ def venue(centre: Centre | None, victim: Victim) -> n.Venue:
     return n.Venue(centre.id, f"Medex {centre.name}", centre.address or centre.postcode)
 
 
+def _phone(victim: Victim) -> str | None:
+    """The victim's number if it is in E.164 (every entry path stores it so); a row written
+    otherwise gets no SMS rather than stopping the change that notifies it."""
+    phone = victim.phone or None
+    if phone is not None and not (phone.startswith("+") and phone[1:].isdigit()):
+        log.warning("victim %s: phone %r is not in E.164; no SMS", victim.id, phone)
+        return None
+    return phone
+
+
 def to_notice(appt: Appointment, reference: str, doctor: str, victim: Victim,
               centre: Centre | None, link: str) -> n.Appointment:
     """One appointment row as :mod:`notify` sees it; cancelled when its status is."""
     return n.Appointment(
         id=str(appt.id), revision=appt.revision, convocation=reference, doctor=doctor,
         start=appt.start, end=appt.end, venue=venue(centre, victim),
-        contact=n.Contact(language=victim.language, phone=victim.phone or None,
+        contact=n.Contact(language=victim.language, phone=_phone(victim),
                           email=victim.email or None, name=victim.name),
         link=link, cancelled=appt.status == AppointmentStatus.CANCELLED)
 

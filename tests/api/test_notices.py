@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import select as select_rows
 
-from api.notices import Notices
+from api.notices import Notices, to_notice
 from api.outbox import make_dispatcher
 from api.planning import move_appointment
 from api.schemas import MoveRequest
-from api.tables import OUTBOX, Appointment
+from api.tables import OUTBOX, Appointment, AppointmentStatus, Centre, Victim
 from notify.outbox import State
 from notify.outbox_sql import SqlOutboxStore
 from tests.api.conftest import WEEK, Service, make_settings, national_number
@@ -206,3 +206,26 @@ def test_a_doctor_sees_their_private_feed_url_and_the_feed(service: Service) -> 
     assert b"Victim" not in feed.content and b"sprain" not in feed.content
     wrong = url[len(svc.settings.public_base_url):].replace("/D001/", "/D002/")
     assert svc.client.get(wrong).status_code == 404
+
+
+def test_rows_become_what_notify_sees() -> None:
+    victim = Victim(id=1, national_number="85073003328", name="An", language="fr",
+                    postcode="1000", locality="Bruxelles", lat=50.8, lon=4.3,
+                    phone="0470 12 34 56", email="an@example.be")
+    centre = Centre(id="GNT", name="Gent", address="Kortrijksesteenweg 1, 9000 Gent",
+                    postcode="9000", lat=51.0, lon=3.7, rooms=2, opening="08:30-16:30",
+                    languages=["nl"])
+    appt = Appointment(id=7, convocation_id=1, doctor_id=1, centre_id="GNT",
+                       start=datetime(2026, 12, 8, 9, 30), end=datetime(2026, 12, 8, 10, 0),
+                       revision=3, status=AppointmentStatus.CANCELLED)
+    notice = to_notice(appt, "C000001", "D001", victim, centre, "https://x/a/7/t")
+    assert (notice.id, notice.revision, notice.cancelled) == ("7", 3, True)
+    assert notice.contact.phone is None  # not E.164 in the row: no SMS, no crash
+    assert notice.contact.email == "an@example.be" and notice.contact.language == "fr"
+    assert notice.venue.address == "Kortrijksesteenweg 1, 9000 Gent"
+    assert notice.start.tzinfo is not None and notice.start.hour == 9
+    home = to_notice(Appointment(id=8, convocation_id=2, doctor_id=1, centre_id=None,
+                                 start=appt.start, end=appt.end), "C000002", "D001",
+                     victim, None, "https://x/a/8/t")
+    assert home.venue.is_home and home.venue.address == "1000 Bruxelles"
+    assert not home.cancelled
