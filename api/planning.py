@@ -6,9 +6,9 @@
   published appointment that can no longer stand (its doctor is absent, its session is
   gone) is not pinned, and the reason is kept to explain the move.
 * :func:`run_plan_job` solves a job's week outside the request: a plan by hand first (a
-  schedule exists within a second), then the optimiser in a child process, round by
-  round, each better schedule saved with its progress; a stop request ends the child
-  and keeps the best schedule saved.
+  schedule exists within a second), then the optimiser in a child process, each better
+  schedule it finds saved with its progress; a stop request ends the child and keeps the
+  best schedule saved.
 * :func:`publish` turns a finished plan into confirmed appointments, re-checked against
   every hard rule under row locks; :func:`move_appointment` moves one by hand.  Both write
   the victims' notices to the outbox in the same transaction (:mod:`api.notices`).
@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import multiprocessing as mp
 import queue
@@ -64,7 +63,6 @@ log = logging.getLogger(__name__)
 DAYS = 5
 UNREACHABLE = -1
 """Stored in a victim's travel cache for a centre that cannot be reached."""
-FIRST_ROUND_SHARE = 0.3
 
 
 # ------------------------------------------------------------------ tables -> domain
@@ -262,32 +260,29 @@ def changes(built: BuiltWeek, schedule: d.Schedule,
 
 def _solve_rounds(week_doc: dict[str, Any], time_limit: float, workers: int,
                   previous: dict[str, Any] | None, penalty: int, out: Any) -> None:
-    """Child process: plan the week, round by round, sending progress and schedules."""
+    """Child process: plan the week, sending progress and every better schedule at once,
+    so that a stop (the parent ends this process) keeps the best one found so far."""
     from scheduler.plan import plan_week
 
     week = week_from_dict(week_doc)
     kwargs: dict[str, Any] = {}
-    if previous and "previous" in inspect.signature(plan_week).parameters:
+    if previous:
         kwargs = {"previous": {k: d.Assignment(
             v["convocation"], v["doctor"], v["centre"], datetime.fromisoformat(v["start"]),
             datetime.fromisoformat(v["end"]), v["travel_min"]) for k, v in previous.items()},
             "change_penalty": penalty}
     started = clock.monotonic()
-    limits = [max(1.0, time_limit * FIRST_ROUND_SHARE)]
-    if time_limit - limits[0] >= 2.0:
-        limits.append(time_limit - limits[0])
-    for limit in limits:
-        def report(p: Any, base: float = clock.monotonic() - started) -> None:
-            out.put(("progress", p.cost, p.bound, base + p.elapsed))
 
-        result = plan_week(week, time_limit=limit, workers=workers, on_progress=report,
-                           **kwargs)
-        why = {m.convocation: m.reason for m in getattr(result, "moves", ())}
-        out.put(("schedule", schedule_to_dict(result.schedule), clock.monotonic() - started,
-                 why))
-        if result.schedule.lower_bound is not None and \
-                result.schedule.cost <= result.schedule.lower_bound:
-            break
+    def report(p: Any) -> None:
+        out.put(("progress", p.cost, p.bound, p.elapsed))
+
+    def found(schedule: d.Schedule) -> None:
+        out.put(("schedule", schedule_to_dict(schedule), clock.monotonic() - started, {}))
+
+    result = plan_week(week, time_limit=time_limit, workers=workers, on_progress=report,
+                       on_schedule=found, **kwargs)
+    why = {m.convocation: m.reason for m in result.moves}
+    out.put(("schedule", schedule_to_dict(result.schedule), clock.monotonic() - started, why))
     out.put(("end",))
 
 
