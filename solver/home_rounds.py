@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from solver.sequencing import in_a_window
 from solver.stopping import ShouldStop, stop_when
 from solver.week_model import GRID, Placement, WeekProblem
 
@@ -70,16 +71,8 @@ def solve_home_rounds(problem: WeekProblem, tasks: list[int], time_limit: float,
             per_day[seg.doctor_day].append(var)
             objective.append(option.cost * var)
             if option.windows and spec.pref_bonus:
-                hits = []
-                for a, b in option.windows:
-                    hit = m.new_bool_var(f"w{t}_{s}_{a}")
-                    m.add(at >= a).only_enforce_if(hit)
-                    m.add(at + spec.duration <= b).only_enforce_if(hit)
-                    m.add_implication(hit, var)
-                    hits.append(hit)
-                inside = m.new_bool_var(f"in{t}_{s}")
-                m.add_bool_or(hits).only_enforce_if(inside)
-                objective.append(-spec.pref_bonus * inside)
+                objective.append(-spec.pref_bonus * in_a_window(m, at, spec.duration,
+                                                                option.windows, var))
         unscheduled = m.new_bool_var(f"u{t}")
         if spec.fixed is not None:
             m.add(unscheduled == 0)

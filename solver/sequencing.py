@@ -174,16 +174,8 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
         intervals[t] = m.new_optional_fixed_size_interval_var(start, spec.duration, pres, f"i{t}")
         option = next(o for o in spec.options if o.segment == s)
         if option.windows and spec.pref_bonus:
-            hits = []
-            for a, b in option.windows:
-                hit = m.new_bool_var(f"w{t}_{a}")
-                m.add(start >= a).only_enforce_if(hit)
-                m.add(start + spec.duration <= b).only_enforce_if(hit)
-                m.add_implication(hit, pres)
-                hits.append(hit)
-            inside = m.new_bool_var(f"in_window{t}")
-            m.add_bool_or(hits).only_enforce_if(inside)
-            objective.append(-spec.pref_bonus * inside)
+            objective.append(-spec.pref_bonus * in_a_window(m, start, spec.duration,
+                                                            option.windows, pres))
         if spec.previous is not None and spec.previous[0] == s and spec.move_penalty:
             stays = m.new_bool_var(f"stays{t}")
             m.add(start == spec.previous[1]).only_enforce_if(stays)
@@ -216,6 +208,23 @@ def sequence_group(problem: WeekProblem, tasks: list[int], chosen: dict[int, tup
     starts = {t: (chosen[t][0], solver.value(start_var[t])) for t in tasks
               if solver.boolean_value(present[t])}
     return GroupResult(starts, tuple(t for t in tasks if t not in starts))
+
+
+def in_a_window(m: cp_model.CpModel, start: cp_model.IntVar, duration: int,
+                windows: tuple[tuple[int, int], ...], present: cp_model.IntVar
+                ) -> cp_model.IntVar:
+    """A literal that may be true only when the exam ``[start, start + duration]`` lies
+    inside one of ``windows`` (and takes place): maximised, it rewards a preference met."""
+    hits = []
+    for a, b in windows:
+        hit = m.new_bool_var("")
+        m.add(start >= a).only_enforce_if(hit)
+        m.add(start + duration <= b).only_enforce_if(hit)
+        m.add_implication(hit, present)
+        hits.append(hit)
+    inside = m.new_bool_var("")
+    m.add_bool_or(hits).only_enforce_if(inside)
+    return inside
 
 
 def _home_round(m: cp_model.CpModel, problem: WeekProblem, s: int, ts: list[int],
