@@ -419,6 +419,22 @@ def _solve_pmedian(cm: np.ndarray, p: int, fixed: tuple[int, ...], time_limit: f
     lo[at1 & (root - rc > ub - tol())] = 1.0
     log.debug("root %.3f ub %.3f closed %d forced %d cuts %d", root, ub, int((hi < 0.5).sum()),
               int((lo > 0.5).sum()), master.cuts)
+    cols = np.arange(m)
+    full = cm
+    open_sites = int((hi > 0.5).sum())
+    if open_sites < 0.8 * m and open_sites > p and root <= ub - tol():
+        # the closed sites leave the model: a smaller master for the tree
+        cols = np.nonzero(hi > 0.5)[0]
+        cm = full[:, cols]
+        lo, hi = lo[cols], hi[cols]
+        master = _RadiusMaster(cm, p)
+        master.set_bounds(lo, hi)
+        inside = np.isin(cols, best_open)
+        if inside.sum() == p:
+            master.separate(inside.astype(float), np.zeros(n))
+        status, root2, y, _theta, rc = master.solve(deadline=deadline)
+        if status == "optimal":
+            root = max(root, root2)
     counter = 0
     heap: list[tuple[float, int, np.ndarray, np.ndarray]] = []
     if root <= ub - tol():
@@ -444,7 +460,7 @@ def _solve_pmedian(cm: np.ndarray, p: int, fixed: tuple[int, ...], time_limit: f
             cand = np.nonzero(y > 0.5)[0]
             cost = float(cm[:, cand].min(axis=1).sum())
             if cost < ub - 1e-9:
-                ub, best_open = cost, cand
+                ub, best_open = cost, cols[cand]
                 report(global_bound, nodes, "incumbent")
             continue
         if nodes % 10 == 1:
@@ -452,7 +468,7 @@ def _solve_pmedian(cm: np.ndarray, p: int, fixed: tuple[int, ...], time_limit: f
             try_open, cost = pmedian_heuristic(cm, p, fixed_local, seconds=0.0,
                                                candidates=np.nonzero(nhi > 0.5)[0])
             if cost < ub - 1e-9:
-                ub, best_open = cost, np.sort(try_open)
+                ub, best_open = cost, np.sort(cols[try_open])
                 report(global_bound, nodes, "incumbent")
         # local reduced-cost fixing
         nlo, nhi = nlo.copy(), nhi.copy()
@@ -481,7 +497,7 @@ def _solve_pmedian(cm: np.ndarray, p: int, fixed: tuple[int, ...], time_limit: f
         bound = math.ceil(bound - 1e-6)
     log.debug("p-median: %d nodes, %d cuts, %.2f s", nodes, master.cuts,
               time.monotonic() - started)
-    return _pm_result(cm, best_open, ub, min(bound, ub), status, started, nodes, heur)
+    return _pm_result(full, best_open, ub, min(bound, ub), status, started, nodes, heur)
 
 
 def _branch(master: _RadiusMaster, lo: np.ndarray, hi: np.ndarray, y: np.ndarray,
