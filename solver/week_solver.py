@@ -185,10 +185,13 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
     stats: dict[str, float] = {"greedy_cost": best_cost, "greedy_seconds": first_feasible,
                                "rounds": 0}
 
+    reported_bound: int | None = None
+
     def report(progress: Progress) -> None:
         """Assignment solutions are not schedules yet: report the bound with the best cost."""
-        if on_progress and progress.bound != stats.get("reported_bound"):
-            stats["reported_bound"] = progress.bound or 0
+        nonlocal reported_bound
+        if on_progress and progress.bound != reported_bound:
+            reported_bound = progress.bound
             on_progress(Progress(progress.elapsed, best_cost, progress.bound))
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
