@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     feed_secret: SecretStr = SecretStr(DEFAULT_FEED_SECRET)
     """Makes the doctors' private calendar-feed URLs."""
 
+    # -- victims online
+    victim_cutoff_hours: int | None = None
+    """Hours before the start after which a victim (or their employer) may no longer
+    reschedule or cancel online; ``None``: up to the appointment's start."""
+    link_valid_days: int = 90
+    """How long a victim's personal link stays valid."""
+
     @field_validator("public_base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -100,7 +107,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not http(s)://host[:port][/path]")
         return value.rstrip("/")
 
-    @field_validator("outbox_concurrency")
+    @field_validator("victim_cutoff_hours")
+    @classmethod
+    def _not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("must be 0 or more hours (or unset: until the start)")
+        return value
+
+    @field_validator("outbox_concurrency", "link_valid_days")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

@@ -41,6 +41,8 @@ class Role(enum.StrEnum):
     DOCTOR = "doctor"
     MANAGER = "manager"
     ADMIN = "admin"
+    EMPLOYER = "employer"
+    """An employer's HR user: acts only for the convocations of its own employees."""
 
 
 class ConvocationStatus(enum.StrEnum):
@@ -169,6 +171,9 @@ class Convocation(SQLModel, table=True):
     unavailable: list[str] = _json()
     """ISO dates the victim cannot come."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    waitlist_since: datetime | None = Field(default=None, index=True, sa_type=DateTime)
+    """UTC: since when the victim wants an earlier date than their appointment (a freed
+    slot is offered to the longest waiting first); ``None`` when not on the waitlist."""
 
 
 class Appointment(SQLModel, table=True):
@@ -179,6 +184,7 @@ class Appointment(SQLModel, table=True):
         Index("doctor_start_free", "doctor_id", "start", unique=True,
               sqlite_where=text("status = 'confirmed'"),
               postgresql_where=text("status = 'confirmed'")),
+        Index("ix_appointment_centre_start", "centre_id", "start"),
     )
     id: int | None = Field(default=None, primary_key=True)
     convocation_id: int = Field(foreign_key="convocation.id", index=True)
@@ -204,6 +210,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     doctor_id: int | None = Field(default=None, foreign_key="doctor.id")
     """For the doctor role: whose agenda this user sees."""
+    employer_id: int | None = Field(default=None, foreign_key="employer.id")
+    """For the employer role: whose employees' convocations this HR user may act on."""
     active: bool = True
 
 
