@@ -17,6 +17,8 @@ from api.config import Settings
 from api.tables import Role
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from api.db import Database
     from api.outbox import DailyTimer, Drainer
 
@@ -205,13 +207,18 @@ def import_file(
 
 def create_user(
     email: Annotated[str, typer.Argument(help="Login e-mail.")],
-    role: Annotated[Role, typer.Option(help="planner, doctor, manager or admin.")],
+    role: Annotated[Role, typer.Option(help="planner, doctor, manager, admin or employer "
+                                            "(an employer's HR user).")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                           confirmation_prompt=True)],
     doctor: Annotated[str | None, typer.Option(help="Doctor code, for the doctor role.")
                       ] = None,
+    employer: Annotated[str | None, typer.Option(
+        help="For the employer role: the employer's id or enterprise number; the HR user "
+             "acts only for that employer's convocations.")] = None,
 ) -> None:
-    """Create a staff user (the password is stored as an argon2 hash)."""
+    """Create a user (the password is stored as an argon2 hash): staff, a doctor, or an
+    employer's HR user."""
     from sqlmodel import select
 
     from api.db import Database
@@ -219,6 +226,10 @@ def create_user(
     from api.tables import Doctor, User
 
     settings = _settings()
+    if (role == Role.EMPLOYER) != (employer is not None):
+        typer.echo("error: --employer: required for the employer role, and only for it",
+                   err=True)
+        raise typer.Exit(2)
     db = Database(settings.database_url)
     with db.session() as s:
         doctor_id = None
@@ -228,10 +239,30 @@ def create_user(
                 typer.echo(f"error: --doctor: unknown doctor {doctor}", err=True)
                 raise typer.Exit(2)
             doctor_id = found.id
+        employer_id = _employer_id(s, employer) if employer is not None else None
+        if s.exec(select(User).where(User.email == email.lower())).first() is not None:
+            typer.echo(f"error: a user {email.lower()} exists already", err=True)
+            raise typer.Exit(2)
         s.add(User(email=email.lower(), role=role, password_hash=hash_password(password),
-                   doctor_id=doctor_id))
+                   doctor_id=doctor_id, employer_id=employer_id))
     db.dispose()
     typer.echo(f"user {email} ({role.value}) created")
+
+
+def _employer_id(session: Session, key: str) -> int:
+    """The employer named by ``key`` (its id, or its enterprise number), or exit 2."""
+    from sqlmodel import select
+
+    from api.tables import Employer
+
+    found = session.get(Employer, int(key)) if key.isdigit() else None
+    if found is None:
+        found = session.exec(select(Employer).where(
+            Employer.enterprise_number == key.strip())).first()
+    if found is None or found.id is None:
+        typer.echo(f"error: --employer: no employer {key}", err=True)
+        raise typer.Exit(2)
+    return found.id
 
 
 def remind_context() -> RemindContext:

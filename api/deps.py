@@ -2,11 +2,18 @@
 
 The application's state (settings, database, job runner, tokens, notices) hangs on
 ``app.state.medex``, built by :func:`api.app.create_app`; nothing is global.
+
+Two kinds of account log in the same way (``/login``, ``/api/auth/token``): the service's
+own people (planners, managers, admins, doctors: :data:`CurrentUser`, :data:`Staff`...)
+and an employer's HR users (role ``employer``, :data:`HrUser`), who act only for their
+employer's convocations under ``/api/hr/``.  Each is refused where the other belongs: an
+HR user gets 403 on every staff route and is not logged in for the staff pages; a staff
+account gets 403 under ``/api/hr/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -55,7 +62,15 @@ def token_of(request: Request, state: AppState) -> str | None:
     return request.cookies.get(state.settings.session_cookie)
 
 
-def user_from_request(request: Request, state: AppState, session: Session) -> User | None:
+INTERNAL_ROLES = frozenset({Role.PLANNER, Role.MANAGER, Role.ADMIN, Role.DOCTOR})
+"""The service's own people: the staff pages and the staff API are theirs."""
+HR_ROLES = frozenset({Role.EMPLOYER})
+
+
+def user_from_request(request: Request, state: AppState, session: Session, *,
+                      roles: Collection[str] | None = INTERNAL_ROLES) -> User | None:
+    """The logged-in user if their role is one of ``roles`` (the service's own people by
+    default, :data:`HR_ROLES` for the employers' pages, ``None``: any role)."""
     token = token_of(request, state)
     if not token:
         return None
@@ -65,6 +80,8 @@ def user_from_request(request: Request, state: AppState, session: Session) -> Us
     user = session.get(User, found[0])
     if user is None or not user.active or user.password_hash[-12:] != found[1]:
         return None
+    if roles is not None and user.role not in roles:
+        return None
     return user
 
 
@@ -72,8 +89,10 @@ CSRF_HEADER = "x-medex"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def current_user(request: Request, state: StateDep, session: SessionDep) -> User:
-    user = user_from_request(request, state, session)
+def authenticated(request: Request, state: AppState, session: Session) -> User:
+    """The logged-in user of any role; a change made with the session cookie alone must
+    carry ``X-Medex: 1`` (a cross-site form cannot set it)."""
+    user = user_from_request(request, state, session, roles=None)
     if user is None:
         raise Unauthorized("log in first: a session cookie or an Authorization: Bearer token")
     cookie_only = not request.headers.get("authorization", "").lower().startswith("bearer ")
@@ -84,7 +103,31 @@ def current_user(request: Request, state: StateDep, session: SessionDep) -> User
     return user
 
 
+def current_user(request: Request, state: StateDep, session: SessionDep) -> User:
+    """One of the service's own people; an employer's HR user is refused here."""
+    user = authenticated(request, state, session)
+    if user.role not in INTERNAL_ROLES:
+        raise Forbidden("an employer's HR account may use only /api/hr/ (its employees' "
+                        "convocations)")
+    return user
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def hr_user(request: Request, state: StateDep, session: SessionDep) -> User:
+    """An employer's HR user, bound to an employer; anyone else is refused here."""
+    user = authenticated(request, state, session)
+    if user.role not in HR_ROLES:
+        raise Forbidden(f"the role {user.role} may not act for an employer (needs employer)")
+    if user.employer_id is None:
+        raise Forbidden("this HR account belongs to no employer; ask Medex to link it")
+    return user
+
+
+HrUser = Annotated[User, Depends(hr_user)]
+"""An HR user (role ``employer``, with an ``employer_id``): only its own employees'
+convocations (``Convocation.employer_id``) are within reach."""
 
 STAFF = (Role.PLANNER, Role.MANAGER, Role.ADMIN)
 PLANNERS = (Role.PLANNER, Role.ADMIN)

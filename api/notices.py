@@ -9,8 +9,11 @@ change bumps the appointment's revision, so a re-run never writes a message twic
 
 :func:`notice_appointments` turns appointment rows into :class:`notify.model.Appointment`
 (no medical field: the convocation's reference, the doctor's code, the place, the victim's
-language, phone, e-mail and personal link).  :func:`remind_context` gives ``medex remind``
-and the daily task their data; :func:`doctor_feed` a doctor's calendar feed.
+language, phone, e-mail and personal link).  The personal link is the convocation's
+(:mod:`api.links`: ``/v/<token>``, signed, expiring), freshly issued in every message; the
+older per-appointment ``/a/<appointment>/<signature>`` of messages already sent is still
+read (:meth:`Notices.check_link`) and leads to the new page.  :func:`remind_context` gives
+``medex remind`` and the daily task their data; :func:`doctor_feed` a doctor's calendar feed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlmodel import Session, col
 from api.cli_remind import RemindContext
 from api.config import Settings
 from api.db import Database
+from api.links import VictimLinks
 from api.tables import Appointment, AppointmentStatus, Centre, Convocation, Doctor, Victim
 from notify import ics
 from notify import model as n
@@ -41,7 +45,7 @@ from scheduler.domain import BRUSSELS
 
 log = logging.getLogger(__name__)
 LINK_BYTES = 8
-"""Length of a personal link's signature: 64 bits, 11 characters (an SMS is short)."""
+"""Length of the former per-appointment link's signature (64 bits, 11 characters)."""
 FEED_PAST = timedelta(days=30)
 FEED_AHEAD = timedelta(days=366)
 
@@ -57,20 +61,29 @@ class Notices:
     organizer: ics.Organizer
     public_base_url: str
     link_secret: bytes
+    links: VictimLinks
     clock: Callable[[], datetime] = aware_now
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Notices:
         return cls(organizer=ics.Organizer(settings.organizer_email, "Medex"),
                    public_base_url=settings.public_base_url,
-                   link_secret=settings.secret_key.get_secret_value().encode())
+                   link_secret=settings.secret_key.get_secret_value().encode(),
+                   links=VictimLinks.from_settings(settings))
+
+    def victim_link(self, convocation_id: int) -> str:
+        """The victim's personal link to their convocation (``/v/<token>``), valid
+        ``link_valid_days`` from today: what every message carries."""
+        return self.links.url(convocation_id)
 
     def link_token(self, appointment_id: int) -> str:
+        """The signature of the former per-appointment link (messages already sent)."""
         mac = hmac.new(self.link_secret, f"link:{appointment_id}".encode(), hashlib.sha256)
         return base64.urlsafe_b64encode(mac.digest()[:LINK_BYTES]).decode().rstrip("=")
 
     def link(self, appointment_id: int) -> str:
-        """The victim's personal link to the appointment (``/a/<id>/<signature>``)."""
+        """The former per-appointment link (``/a/<id>/<signature>``); no longer sent, still
+        read: it leads to the convocation's personal link."""
         return f"{self.public_base_url}/a/{appointment_id}/{self.link_token(appointment_id)}"
 
     def check_link(self, appointment_id: int, token: str) -> bool:
@@ -127,7 +140,8 @@ def notice_appointments(session: Session, notices: Notices,
             .join(Doctor, col(Doctor.id) == col(Appointment.doctor_id))
             .outerjoin(Centre, col(Centre.id) == col(Appointment.centre_id))
             .where(where).order_by(col(Appointment.start), col(Appointment.id)))
-    return [to_notice(appt, reference, code, victim, centre, notices.link(appt.id or 0))
+    return [to_notice(appt, reference, code, victim, centre,
+                      notices.victim_link(appt.convocation_id))
             for appt, reference, code, victim, centre in session.execute(stmt).all()]
 
 

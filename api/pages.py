@@ -7,8 +7,9 @@ the messages that did not arrive); ``/messages`` (those messages, with the reaso
 JSON API from the browser with the session cookie; a state-changing call must carry
 ``X-Medex: 1`` (see :mod:`api.deps`).
 
-``/a/{appointment}/{signature}`` is the victim's personal link (no login: the signature is
-the key): the appointment as it stands now, in the victim's language, and its invite.
+``/a/{appointment}/{signature}`` is the former personal link of messages already sent (no
+login: the signature is the key): it leads to the convocation's page ``/v/<token>``
+(:mod:`api.links`); ``/a/{appointment}/{signature}.ics`` still gives the invite.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from api import planning
 from api.deps import SessionDep, StateDep, user_from_request
 from api.errors import NotFound
 from api.kpi import kpis
+from api.links import PATH
 from api.notices import feed_url, notice_appointments
 from api.routes.auth import set_session_cookie
 from api.routes.outbox import problems
@@ -45,9 +47,8 @@ from api.tables import (
     Role,
     User,
 )
-from notify import ics, messages
+from notify import ics
 from notify.model import Appointment as Notice
-from notify.model import Kind
 from notify.outbox import UNDELIVERED, State
 from notify.outbox_sql import SqlOutboxStore
 from scheduler import domain as d
@@ -91,10 +92,11 @@ def logout_page(state: StateDep) -> Response:
 
 @router.get("/")
 def home(request: Request, session: SessionDep, state: StateDep) -> Response:
-    user = user_from_request(request, state, session)
+    user = user_from_request(request, state, session, roles=None)
     if user is None:
         return _login_redirect(request)
-    return RedirectResponse("/agenda" if user.role == Role.DOCTOR else "/week", status_code=303)
+    target = {Role.DOCTOR: "/agenda", Role.EMPLOYER: "/hr"}.get(Role(user.role), "/week")
+    return RedirectResponse(target, status_code=303)
 
 
 def _monday(text: str | None) -> date:
@@ -230,16 +232,15 @@ def appointment_invite(session: SessionDep, state: StateDep, appointment: int,
                              "Content-Disposition": 'attachment; filename="medex.ics"'})
 
 
-@router.get("/a/{appointment}/{token}", response_class=HTMLResponse)
-def appointment_page(request: Request, session: SessionDep, state: StateDep,
-                     appointment: int, token: str) -> Response:
-    """The victim's personal link: when and where, in their language (nothing medical)."""
-    notice = _notice(session, state, appointment, token)
-    kind = Kind.CANCELLATION if notice.cancelled else Kind.CONVOCATION
-    text = messages.email_text(notice, kind)
-    values = messages.values(notice)
-    return templates.TemplateResponse(request, "appointment.html", {
-        "language": notice.contact.language, "title": text.subject,
-        "cancelled": notice.cancelled, "when": f"{values['date_long']}, {values['time']}",
-        "where": values["where"], "calendar": messages.invite_text(notice, "summary"),
-        "ics_url": f"/a/{appointment}/{token}.ics"}, headers={"Cache-Control": "no-store"})
+@router.get("/a/{appointment}/{token}")
+def appointment_page(session: SessionDep, state: StateDep, appointment: int,
+                     token: str) -> Response:
+    """The former per-appointment link of messages already sent: while its signature holds,
+    it leads to the convocation's personal page (``/v/<token>``, a fresh link)."""
+    if not state.notices.check_link(appointment, token):
+        raise NotFound("no such appointment")
+    row = session.get(Appointment, appointment)
+    if row is None:
+        raise NotFound("no such appointment")
+    return RedirectResponse(PATH + state.notices.links.token(row.convocation_id),
+                            status_code=303, headers={"Cache-Control": "no-store"})
