@@ -29,6 +29,8 @@ class Kind(enum.StrEnum):
     CHANGE = "change"
     CANCELLATION = "cancellation"
     REMINDER = "reminder"
+    OFFER = "offer"
+    """A waitlisted victim is told that an earlier slot is free (not booked: no invite)."""
 
 
 class Channel(enum.StrEnum):

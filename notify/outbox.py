@@ -202,7 +202,8 @@ def compose(appointment: Appointment, kind: Kind, *, organizer: ics.Organizer,
 
     An SMS when the victim has a phone number, an e-mail (with the invite for a
     convocation, change or cancellation) when they have an address; the day-before
-    reminder goes by SMS, or by e-mail to a victim without a phone number.  For a
+    reminder goes by SMS, or by e-mail to a victim without a phone number.  An offer of a
+    freed slot to a waitlisted victim is not a booking: it carries no invite.  For a
     cancellation ``appointment.cancelled`` must be set (and its revision bumped, so the
     CANCEL's SEQUENCE is above the last REQUEST's).
     """
@@ -225,7 +226,7 @@ def compose(appointment: Appointment, kind: Kind, *, organizer: ics.Organizer,
         out.append(message(Channel.SMS, contact.phone, messages.sms_text(appointment, kind)))
     if contact.email and not (kind is Kind.REMINDER and contact.phone):
         text = messages.email_text(appointment, kind)
-        invite = (None if kind is Kind.REMINDER else
+        invite = (None if kind in (Kind.REMINDER, Kind.OFFER) else
                   ics.invite(appointment, organizer=organizer, now=moment))
         out.append(message(Channel.EMAIL, contact.email, text.body, text.subject, invite))
     return out
