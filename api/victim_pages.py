@@ -1,0 +1,591 @@
+"""The victims' pages: their convocation through the personal link, and the same page for
+their employer's HR user.  Plain HTML forms, POST-redirect-GET, no JavaScript needed.
+
+``/v/{token}`` (the link of every letter, SMS and e-mail; :mod:`api.links` reads it):
+when, where, with whom (the doctor's name, nothing medical), what to bring, how to get
+there, the state of the file in words and the ``.ics``; the offered slots (filtered by
+centre, day, morning/afternoon) to book or to move the appointment to; cancelling with a
+reason; the days and times that suit and the dates that do not (preferences for the next
+planning run); the waitlist for an earlier date.  ``/hr`` lists an HR user's employees'
+convocations and ``/hr/c/{id}`` is the same page acting for one of them; its forms carry
+a CSRF field (an HMAC of the session token) because a form cannot send ``X-Medex``.
+
+The pages call the services directly (:mod:`api.offers`, :mod:`api.booking`), inside the
+request's transaction.  Every failure a person can cause (a tampered or expired link, a
+slot taken meanwhile, a window in the past, a nonsense date) is answered by the page in
+the person's language, with the message next to the field it concerns and summarised at
+the top; never a 500 or a JSON body.  The texts are in :mod:`api.i18n`'s catalogues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from api import booking, i18n, offers
+from api import victim_forms as forms
+from api.deps import HR_ROLES, AppState, SessionDep, StateDep, token_of, user_from_request
+from api.errors import BookingRefused, Conflict, Invalid, NotFound, ServiceError
+from api.links import LinkExpired, LinkInvalid
+from api.notices import notice_appointments
+from api.tables import Appointment, AppointmentStatus, User
+from api.victim_page_data import centres_for, doctor_names, last_cancelled
+from api.victim_schemas import VictimConvocationOut
+from api.victim_view import hr_convocation, hr_convocations, victim_view
+from notify import ics
+from scheduler.domain import BRUSSELS, HOME
+from scheduler.slots import Slot
+
+router = APIRouter(include_in_schema=False)
+
+LEAFLET = {"leaflet.js": "text/javascript", "leaflet.css": "text/css"}
+LEAFLET_DIR = Path(__file__).resolve().parents[1] / "geo" / "whatif" / "static" / "leaflet"
+SLOTS_SHOWN = 12
+"""A phone screen of choices; the filters narrow them down."""
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "strict-origin",
+            "X-Robots-Tag": "noindex, nofollow"}
+"""The pages hold a personal key in their URL: never cached, never sent on as a referrer."""
+ANCHORS = {"slot": "slot-1", "reason": "book-reason", "cancel_reason": "cancel-reason",
+           "weekdays": "wd-0", "away_from": "away-from", "away_to": "away-to",
+           "centre": "f-centre", "day": "f-day", "part": "f-part", "form": "page-title"}
+"""The element each error's summary link leads to."""
+REASON_MAX = 400
+
+
+# ------------------------------------------------------------------ who is asking
+
+
+@dataclass(frozen=True)
+class Access:
+    """Whose convocation the page shows and who acts: the victim through their link, or
+    an HR user for an employee.  ``base`` is the page's path, the forms post below it."""
+
+    convocation_id: int
+    base: str
+    user: User | None = None
+    csrf: str | None = None
+
+
+def csrf_token(state: AppState, session_token: str) -> str:
+    """The CSRF field of an HR user's forms: an HMAC of their session token."""
+    key = state.settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"hr-form:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class PageError(Exception):
+    """An answer that is a whole page (an invalid link, a file out of reach)."""
+
+    def __init__(self, status: int, title: str, message: str):
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def _victim_access(state: AppState, token: str, language: str) -> Access:
+    _ = i18n.gettext(language)
+    try:
+        convocation_id = state.notices.links.read(token)
+    except LinkExpired as exc:
+        raise PageError(410, _("This link has expired"), _(
+            "This personal link was valid until %(day)s. Call Medex at the number in your "
+            "convocation letter, or answer our e-mail, to receive a new link.",
+            day=i18n.environment(language).filters["day"](exc.last_day))) from exc
+    except LinkInvalid as exc:
+        raise _invalid_link(language) from exc
+    return Access(convocation_id, f"/v/{token}")
+
+
+def _invalid_link(language: str) -> PageError:
+    _ = i18n.gettext(language)
+    return PageError(404, _("This link is not valid"), _(
+        "Check that the link was copied completely, or open it again from your letter, SMS "
+        "or e-mail. Call Medex at the number in your convocation letter to receive a new "
+        "link."))
+
+
+def _hr_user(request: Request, state: AppState, session: Session) -> User | None:
+    user = user_from_request(request, state, session, roles=HR_ROLES)
+    return user if user is not None and user.employer_id is not None else None
+
+
+def _hr_access(request: Request, state: AppState, session: Session, user: User,
+               convocation_id: int, language: str) -> Access:
+    """The HR user's access to one convocation: only their employer's; any other id is
+    answered exactly as a missing one."""
+    try:
+        hr_convocation(session, user, convocation_id)
+    except NotFound:
+        raise _not_theirs(language) from None
+    token = token_of(request, state) or ""
+    return Access(convocation_id, f"/hr/c/{convocation_id}", user, csrf_token(state, token))
+
+
+def _check_csrf(request: Request, state: AppState, access: Access, sent: str) -> None:
+    if access.user is not None and not hmac.compare_digest(access.csrf or "", sent or ""):
+        language = _language(request, None)
+        _ = i18n.gettext(language)
+        raise PageError(403, _("The form has expired"), _(
+            "For your safety this form was refused: it did not come from this page. Go back "
+            "to the page, reload it and send the form again."))
+
+
+def _language(request: Request, own: str | None) -> str:
+    return i18n.choose(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                       own, request.headers.get("accept-language", ""))
+
+
+def _login(request: Request) -> RedirectResponse:
+    target = request.url.path
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _switch_links(request: Request) -> dict[str, str]:
+    """The same page in each language (``?lang=``, kept with the other query values)."""
+    query = {k: v for k, v in request.query_params.items() if k not in ("lang", "done")}
+    return {code: f"{request.url.path}?{urlencode({**query, 'lang': code})}"
+            for code in i18n.LANGUAGES}
+
+
+def render(request: Request, language: str, template: str, context: dict[str, Any],
+           status: int = 200) -> HTMLResponse:
+    """``template`` in ``language``; remembers a language asked for with ``?lang=``."""
+    html = i18n.environment(language).get_template(template).render(
+        {"switch": _switch_links(request), **context})
+    response = HTMLResponse(html, status_code=status, headers=NO_STORE)
+    if request.query_params.get("lang") == language:
+        response.set_cookie(i18n.COOKIE, language, max_age=i18n.COOKIE_MAX_AGE_S,
+                            httponly=True, samesite="lax", path="/")
+    return response
+
+
+def _error_page(request: Request, error: PageError, language: str,
+                user: User | None = None) -> HTMLResponse:
+    return render(request, language, "victim/error.html", {
+        "title": error.title, "message": error.message, "user": user}, error.status)
+
+
+def _now(state: AppState) -> datetime:
+    """The present (aware), from the service's clock: the notices' (tests fix it)."""
+    return state.notices.clock()
+
+
+def _today(state: AppState) -> date:
+    return _now(state).astimezone(BRUSSELS).date()
+
+
+@dataclass
+class Sent:
+    """What a form sent back (shown again) and what is wrong with it, field by field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _weekday_names(language: str) -> list[str]:
+    fmt = i18n.environment(language).filters["day"]
+    return [fmt(date(2026, 12, 7) + timedelta(days=i), "EEEE") for i in range(7)]
+
+
+def _page(request: Request, session: Session, state: AppState, access: Access,
+          view: VictimConvocationOut, language: str, *, sent: Sent | None = None,
+          notice: str | None = None, status: int = 200) -> HTMLResponse:
+    """The convocation page: the view, the offered slots under the query's filters."""
+    _ = i18n.gettext(language)
+    day = i18n.environment(language).filters["day"]
+    sent = sent or Sent()
+    today = _today(state)
+    centres = centres_for(session, language)
+    days = forms.offered_days(view, today)
+    filters, filter_errors = forms.parse_filters(request.query_params, [c for c, _n in centres],
+                                                 days, _)
+    errors = {**filter_errors, **sent.errors}
+    slots: list[Slot] = []
+    if view.can_change:
+        slots = offers.slots_for(session, view.id, centre=filters.centre, day=filters.day,
+                                 part=filters.part, limit=SLOTS_SHOWN,
+                                 now=_now(state),
+                                 cutoff_hours=state.settings.victim_cutoff_hours)
+    names = dict(centres)
+    doctors = doctor_names(session, (s.doctor for s in slots))
+    weekday_names = _weekday_names(language)
+    cancelled = last_cancelled(session, view.id) if view.appointment is None else None
+    appt = view.appointment
+    place_name = ""
+    if appt is not None and not appt.place.home:
+        place_name = names.get(appt.place.centre_id or "", appt.place.name)
+    return render(request, language, "victim/convocation.html", {
+        "title": _("Your Medex appointment") if appt else _("Your Medex convocation"),
+        "view": view, "appt": appt, "status_text": forms.status_text(view, cancelled, _, day),
+        "can_change": view.can_change, "centres": centres, "days": days,
+        "filters": filters, "slots": [{
+            "value": forms.SlotPick(s.doctor, s.centre, s.start).value, "start": s.start,
+            "end": s.end, "home": s.centre == HOME, "place": names.get(s.centre, s.centre),
+            "doctor": doctors.get(s.doctor, s.doctor), "travel_min": s.travel_min}
+            for s in slots],
+        "prefs": forms.wishes_of(view),
+        "prefs_text": forms.wishes_text(view, _, weekday_names, day),
+        "weekday_names": list(enumerate(weekday_names[:5])),
+        "part_names": [("", _("Morning or afternoon")), ("morning", _("Morning")),
+                       ("afternoon", _("Afternoon"))],
+        "first_day": forms.first_day(view, today), "deadline": view.window_to,
+        "base": access.base, "csrf": access.csrf, "user": access.user,
+        "acting": access.user is not None, "victim_name": view.name,
+        "reference": view.reference, "errors": errors, "form": sent.values,
+        "anchors": ANCHORS, "notice": notice, "ics_url": _ics_url(access),
+        "place_name": place_name, "bring": [_bring(language, item.code, item.text)
+                                            for item in view.bring]}, status)
+
+
+def _bring(language: str, code: str, text: str) -> str:
+    """What to bring, in the page's language (the view says it in English, by code)."""
+    _ = i18n.gettext(language)
+    return {"identity_card": _("Your identity card."),
+            "convocation": _("This convocation (the letter, or the message on your phone)."),
+            "medical_documents": _("Any medical reports, X-rays or scans you have about the "
+                                   "accident.")}.get(code, text)
+
+
+def _ics_url(access: Access) -> str:
+    return f"{access.base}.ics" if access.user is None else f"{access.base}/invite.ics"
+
+
+def _notice(language: str, done: str | None) -> str | None:
+    _ = i18n.gettext(language)
+    return {
+        "booked": _("Your appointment is booked. You will receive a confirmation."),
+        "moved": _("Your appointment has been moved. You will receive a confirmation."),
+        "cancelled": _("Your appointment has been cancelled. You can choose a new date "
+                       "below."),
+        "prefs": _("Thank you: we have saved what suits you."),
+        "waitlist_on": _("We will tell you if an earlier date frees up."),
+        "waitlist_off": _("We will no longer tell you about earlier dates."),
+    }.get(done or "")
+
+
+# ------------------------------------------------------------------ the actions
+
+
+def _actor(access: Access) -> booking.Actor:
+    if access.user is not None:
+        return booking.Actor.of(access.user)
+    return booking.Actor.victim(access.convocation_id)
+
+
+def _refused(session: Session, exc: ServiceError | IntegrityError, language: str,
+             field_: str) -> dict[str, str]:
+    """A service's refusal as a message for the form's field, in the page's language (the
+    service's own sentence is English; the page says it in the victim's words)."""
+    session.rollback()
+    _ = i18n.gettext(language)
+    if isinstance(exc, booking.SlotTaken | IntegrityError):
+        return {"slot": _("Sorry, someone else booked this time a moment ago. The free times "
+                          "below are up to date: please choose another one.")}
+    if isinstance(exc, Invalid):
+        named = {p.field for p in exc.problems if p.field}
+        if "reason" in named:
+            return {field_ if field_ != "slot" else "reason": _("Please give a reason.")}
+    if isinstance(exc, BookingRefused | Conflict):
+        return {field_: _("This change is not possible (any more) online. Choose another "
+                          "time, or call Medex at the number in your convocation letter.")}
+    return {field_: _("This could not be saved. Please check your choice and try again.")}
+
+
+def _done(access: Access, what: str) -> RedirectResponse:
+    return RedirectResponse(f"{access.base}?done={what}", status_code=303)
+
+
+def book_slot(request: Request, session: Session, state: AppState, access: Access,
+              view: VictimConvocationOut, language: str, slot: str, reason: str
+              ) -> Response:
+    _ = i18n.gettext(language)
+    sent = Sent({"slot": slot, "reason": reason})
+    picked = forms.parse_slot(slot)
+    if picked is None:
+        sent.errors["slot"] = _("Choose one of the free times.")
+    moving = view.appointment is not None
+    text = forms.parse_reason(reason, "reason", sent.errors, _, REASON_MAX) if moving \
+        else " ".join(reason.split())[:REASON_MAX]
+    if not view.can_change:
+        sent.errors["slot"] = _("This appointment can no longer be changed online.")
+    if sent.errors or picked is None:
+        return _page(request, session, state, access, view, language, sent=sent, status=422)
+    try:
+        booking.book(session, access.convocation_id,
+                     booking.SlotChoice(picked.doctor, picked.centre, picked.start),
+                     _actor(access), reason=text, notices=state.notices,
+                     settings=state.settings, now=_now(state))
+        session.commit()
+    except (ServiceError, IntegrityError) as exc:
+        sent.errors.update(_refused(session, exc, language, "slot"))
+        if "slot" in sent.errors:
+            sent.values.pop("slot", None)
+        view = victim_view(session, access.convocation_id, settings=state.settings,
+                           now=_now(state))
+        return _page(request, session, state, access, view, language, sent=sent, status=409)
+    return _done(access, "moved" if moving else "booked")
+
+
+def cancel_appointment(request: Request, session: Session, state: AppState, access: Access,
+                       view: VictimConvocationOut, language: str, reason: str) -> Response:
+    _ = i18n.gettext(language)
+    sent = Sent({"cancel_reason": reason})
+    text = forms.parse_reason(reason, "cancel_reason", sent.errors, _, REASON_MAX)
+    if view.appointment is None:
+        sent.errors["cancel_reason"] = _("There is no appointment to cancel.")
+    elif not view.can_change:
+        sent.errors["cancel_reason"] = _("This appointment can no longer be changed online.")
+    if sent.errors:
+        return _page(request, session, state, access, view, language, sent=sent, status=422)
+    try:
+        booking.cancel(session, access.convocation_id, _actor(access), reason=text,
+                       notices=state.notices, settings=state.settings, now=_now(state))
+        session.commit()
+    except ServiceError as exc:
+        sent.errors.update(_refused(session, exc, language, "cancel_reason"))
+        view = victim_view(session, access.convocation_id, settings=state.settings,
+                           now=_now(state))
+        return _page(request, session, state, access, view, language, sent=sent, status=409)
+    return _done(access, "cancelled")
+
+
+def save_wishes(request: Request, session: Session, state: AppState, access: Access,
+                view: VictimConvocationOut, language: str, values: dict[str, str],
+                weekdays: list[str]) -> Response:
+    _ = i18n.gettext(language)
+    day = i18n.environment(language).filters["day"]
+    wishes, errors = forms.parse_wishes(values, weekdays, view, _today(state), _, day)
+    sent = Sent(values, errors)
+    if not view.can_change and view.status not in ("pending", "scheduled"):
+        sent.errors["weekdays"] = _("This file is closed: nothing can be changed any more.")
+    if sent.errors:
+        return _page(request, session, state, access, view, language, sent=sent, status=422)
+    try:
+        booking.set_preferences(session, access.convocation_id,
+                                _preferences(view, wishes, values.get("forget") == "1",
+                                             _today(state)),
+                                _actor(access), now=_now(state))
+        session.commit()
+    except ServiceError as exc:
+        sent.errors.update(_refused(session, exc, language, "away_from"))
+        return _page(request, session, state, access, view, language, sent=sent, status=422)
+    return _done(access, "prefs")
+
+
+def _preferences(view: VictimConvocationOut, wishes: forms.Wishes, forget: bool,
+                 today: date) -> booking.Preferences:
+    """The form as the service's preferences: the weekdays (every weekday when only a part
+    of day is chosen) and the dates given before, unless asked to forget them, plus the new
+    range."""
+    days = wishes.weekdays or (tuple(forms.WEEKDAYS) if wishes.part else ())
+    ranges = [] if forget else forms.runs([d for d in view.unavailable if d >= today])
+    if wishes.away:
+        ranges.append(wishes.away)
+    return booking.Preferences(
+        weekly=tuple(booking.Weekly(d, wishes.part) for d in days),
+        unavailable=tuple(booking.DateRange(a, b) for a, b in ranges))
+
+
+def set_waitlist(session: Session, state: AppState, access: Access, on: str) -> Response:
+    wanted = on == "1"
+    booking.join_waitlist(session, access.convocation_id, _actor(access), on=wanted,
+                          now=_now(state))
+    session.commit()
+    return _done(access, "waitlist_on" if wanted else "waitlist_off")
+
+
+def invite(session: Session, state: AppState, access: Access) -> Response:
+    """The confirmed appointment's ``.ics`` (404 when there is none)."""
+    found = notice_appointments(session, state.notices, (
+        col(Appointment.convocation_id) == access.convocation_id) & (
+        col(Appointment.status) == AppointmentStatus.CONFIRMED))
+    if not found:
+        raise PageError(404, "", "")
+    return Response(ics.invite(found[0], organizer=state.notices.organizer),
+                    media_type="text/calendar; charset=utf-8",
+                    headers={**NO_STORE,
+                             "Content-Disposition": 'attachment; filename="medex.ics"'})
+
+
+# ------------------------------------------------------------------ the routes
+
+Action = Callable[[Access, VictimConvocationOut, str], Response]
+FormStr = Annotated[str, Form()]
+
+
+def _victim(request: Request, session: Session, state: AppState, token: str,
+            action: Action) -> Response:
+    """Run ``action`` for the victim of ``token``; a bad link gets its page."""
+    language = _language(request, None)
+    try:
+        access = _victim_access(state, token, language)
+        try:
+            view = victim_view(session, access.convocation_id, settings=state.settings,
+                           now=_now(state))
+        except NotFound:
+            raise _invalid_link(language) from None
+        return action(access, view, _language(request, view.language))
+    except PageError as error:
+        return _error_page(request, error, language)
+
+
+def _hr(request: Request, session: Session, state: AppState, convocation: str,
+        action: Action, csrf: str | None = None) -> Response:
+    """Run ``action`` for an HR user on one of their employees' convocations."""
+    user = _hr_user(request, state, session)
+    if user is None:
+        return _login(request)
+    language = _language(request, None)
+    try:
+        if not convocation.isdigit() or len(convocation) > 12:
+            raise _not_theirs(language)
+        access = _hr_access(request, state, session, user, int(convocation), language)
+        if csrf is not None:
+            _check_csrf(request, state, access, csrf)
+        view = victim_view(session, access.convocation_id, settings=state.settings,
+                           now=_now(state))
+        return action(access, view, language)
+    except PageError as error:
+        return _error_page(request, error, language, user)
+
+
+def _not_theirs(language: str) -> PageError:
+    _ = i18n.gettext(language)
+    return PageError(404, _("File not found"), _(
+        "There is no file with this number among your employees' files."))
+
+
+@router.get("/v-static/{name}")
+def leaflet_file(name: str) -> Response:
+    """The vendored Leaflet (the map of the place), served only by name."""
+    if name not in LEAFLET:
+        raise NotFound("no such file")
+    return FileResponse(LEAFLET_DIR / name, media_type=LEAFLET[name],
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/v/{token}.ics")
+def victim_invite(request: Request, session: SessionDep, state: StateDep, token: str
+                  ) -> Response:
+    return _victim(request, session, state, token,
+                   lambda access, _view, _lang: invite(session, state, access))
+
+
+@router.get("/v/{token}", response_class=HTMLResponse)
+def victim_page(request: Request, session: SessionDep, state: StateDep, token: str,
+                done: str | None = None) -> Response:
+    """The victim's convocation (``?lang=`` to switch, ``centre``/``day``/``part`` to
+    filter the slots; ``done`` names what was just saved, to confirm it)."""
+    return _victim(request, session, state, token, lambda access, view, lang: _page(
+        request, session, state, access, view, lang, notice=_notice(lang, done)))
+
+
+@router.post("/v/{token}/book")
+def victim_book(request: Request, session: SessionDep, state: StateDep, token: str,
+                slot: FormStr = "", reason: FormStr = "") -> Response:
+    return _victim(request, session, state, token, lambda access, view, lang: book_slot(
+        request, session, state, access, view, lang, slot, reason))
+
+
+@router.post("/v/{token}/cancel")
+def victim_cancel(request: Request, session: SessionDep, state: StateDep, token: str,
+                  cancel_reason: FormStr = "") -> Response:
+    return _victim(request, session, state, token, lambda access, view, lang:
+                   cancel_appointment(request, session, state, access, view, lang,
+                                      cancel_reason))
+
+
+@router.post("/v/{token}/preferences")
+def victim_preferences(request: Request, session: SessionDep, state: StateDep, token: str,
+                       weekdays: Annotated[list[str] | None, Form()] = None,
+                       part: FormStr = "", away_from: FormStr = "", away_to: FormStr = "",
+                       forget: FormStr = ""
+                       ) -> Response:
+    values = {"part": part, "away_from": away_from, "away_to": away_to, "forget": forget}
+    return _victim(request, session, state, token, lambda access, view, lang: save_wishes(
+        request, session, state, access, view, lang, values, weekdays or []))
+
+
+@router.post("/v/{token}/waitlist")
+def victim_waitlist(request: Request, session: SessionDep, state: StateDep, token: str,
+                    on: FormStr = "1") -> Response:
+    return _victim(request, session, state, token,
+                   lambda access, _view, _lang: set_waitlist(session, state, access, on))
+
+
+@router.get("/hr", response_class=HTMLResponse)
+def hr_list(request: Request, session: SessionDep, state: StateDep) -> Response:
+    """An HR user's employees' convocations: reference, name, state, appointment."""
+    user = _hr_user(request, state, session)
+    if user is None:
+        return _login(request)
+    language = _language(request, None)
+    _ = i18n.gettext(language)
+    rows = hr_convocations(session, user, settings=state.settings)
+    return render(request, language, "victim/hr.html", {
+        "title": _("Your employees' convocations"), "user": user, "rows": rows,
+        "status_names": _status_names(language)})
+
+
+def _status_names(language: str) -> dict[str, str]:
+    _ = i18n.gettext(language)
+    return {"pending": _("Waiting for an appointment"), "scheduled": _("Appointment booked"),
+            "done": _("Examination done"), "cancelled": _("Closed")}
+
+
+@router.get("/hr/c/{convocation}/invite.ics")
+def hr_invite(request: Request, session: SessionDep, state: StateDep, convocation: str
+              ) -> Response:
+    return _hr(request, session, state, convocation,
+               lambda access, _view, _lang: invite(session, state, access))
+
+
+@router.get("/hr/c/{convocation}", response_class=HTMLResponse)
+def hr_page(request: Request, session: SessionDep, state: StateDep, convocation: str,
+            done: str | None = None) -> Response:
+    return _hr(request, session, state, convocation, lambda access, view, lang: _page(
+        request, session, state, access, view, lang, notice=_notice(lang, done)))
+
+
+@router.post("/hr/c/{convocation}/book")
+def hr_book(request: Request, session: SessionDep, state: StateDep, convocation: str,
+            slot: FormStr = "", reason: FormStr = "", csrf: FormStr = "") -> Response:
+    return _hr(request, session, state, convocation, lambda access, view, lang: book_slot(
+        request, session, state, access, view, lang, slot, reason), csrf)
+
+
+@router.post("/hr/c/{convocation}/cancel")
+def hr_cancel(request: Request, session: SessionDep, state: StateDep, convocation: str,
+              cancel_reason: FormStr = "", csrf: FormStr = "") -> Response:
+    return _hr(request, session, state, convocation, lambda access, view, lang:
+               cancel_appointment(request, session, state, access, view, lang,
+                                  cancel_reason), csrf)
+
+
+@router.post("/hr/c/{convocation}/preferences")
+def hr_preferences(request: Request, session: SessionDep, state: StateDep, convocation: str,
+                   weekdays: Annotated[list[str] | None, Form()] = None,
+                   part: FormStr = "", away_from: FormStr = "", away_to: FormStr = "",
+                   forget: FormStr = "", csrf: FormStr = "") -> Response:
+    values = {"part": part, "away_from": away_from, "away_to": away_to, "forget": forget}
+    return _hr(request, session, state, convocation, lambda access, view, lang: save_wishes(
+        request, session, state, access, view, lang, values, weekdays or []), csrf)
+
+
+@router.post("/hr/c/{convocation}/waitlist")
+def hr_waitlist(request: Request, session: SessionDep, state: StateDep, convocation: str,
+                on: FormStr = "1", csrf: FormStr = "") -> Response:
+    return _hr(request, session, state, convocation,
+               lambda access, _view, _lang: set_waitlist(session, state, access, on), csrf)
