@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from scheduler.domain import GRID_MIN, HOME, Centre, Doctor, Session
+from scheduler.domain import GRID_MIN, HOME, Centre, Convocation, Doctor, Schedule, Session, Week
 
 Part = Literal["morning", "afternoon"]
 NOON = 12 * 60
@@ -407,13 +407,13 @@ def _session_ok(need: SlotNeed, supply: SlotSupply, session: Session) -> bool:
 def offered_slots(need: SlotNeed, supply: SlotSupply, *, limit: int = 50,
                   centre: str | None = None, day: date | None = None,
                   part: Part | None = None, per_session: int = PER_SESSION,
-                  exclude: Iterable[Slot] = ()) -> list[Slot]:
+                  spacing_min: int = SPACING_MIN, exclude: Iterable[Slot] = ()) -> list[Slot]:
     """The slots this need may book, best first, at most ``limit``.
 
     Order: travel minutes ascending (a home visit counts 0), then start ascending (how
     soon), then doctor code, then centre id: a total order, so the same agenda always gives
     the same list.  Spread: at most ``per_session`` slots of one doctor session, the
-    session's earliest free start and then each next free start at least ``SPACING_MIN``
+    session's earliest free start and then each next free start at least ``spacing_min``
     minutes after the previous one offered, so that the list shows several days, doctors
     and centres.  Filters: ``centre`` (an id, or ``"home"``), ``day``, ``part`` (a
     morning slot starts before 12:00).  ``exclude``: slots not to offer (the victim's
@@ -439,7 +439,7 @@ def offered_slots(need: SlotNeed, supply: SlotSupply, *, limit: int = 50,
             last: int | None = None
             for s in _starts(_session_free(need, agenda, doctor, session), need.duration_min,
                              lower, part_hi):
-                if last is not None and s < last + SPACING_MIN:
+                if last is not None and s < last + spacing_min:
                     continue
                 start = _at(session.day, s)
                 if (doctor.id, session.centre, start) in skip:
@@ -507,3 +507,38 @@ def _starts_spans(free: Iterable[Interval], duration: int) -> Iterator[Interval]
     for a, b in free:
         if b - a >= duration:
             yield a, b - duration + 1
+
+
+# ---------------------------------------------------------------- from a week in the format
+
+
+def need_from_week(conv: Convocation, earliest: datetime,
+                   travel: Mapping[str, int] | None = None) -> SlotNeed:
+    """The need of a convocation of a ``medex-week/1`` week (``travel``: its minutes when
+    the week leaves them to the travel model, see :func:`scheduler.travel.resolve_travel`)."""
+    return SlotNeed(
+        convocation=conv.id, language=conv.patient.language, specialty=conv.specialty,
+        duration_min=conv.duration_min, home_visit=conv.home_visit, release=conv.release,
+        deadline=conv.deadline, earliest=earliest, unavailable=conv.unavailable,
+        max_travel_min=conv.max_travel_min,
+        travel_min=dict(travel if travel is not None else conv.travel_min or {}),
+        lat=conv.patient.lat, lon=conv.patient.lon)
+
+
+def supply_from_week(week: Week, schedule: Schedule) -> SlotSupply:
+    """The agenda of a week and a schedule of it: what the slots of a victim of that week
+    may use (the exchange format's way to look at offered slots, and the tests')."""
+    patients = {c.id: c.patient for c in week.convocations}
+    booked: dict[str, list[Booked]] = defaultdict(list)
+    at_centre: dict[str, list[Booked]] = defaultdict(list)
+    for a in schedule.assignments:
+        p = patients.get(a.convocation)
+        home = a.centre == HOME
+        b = Booked(a.convocation, a.start, a.end, a.centre,
+                   p.lat if home and p else None, p.lon if home and p else None)
+        booked[a.doctor].append(b)
+        if not home:
+            at_centre[a.centre].append(b)
+    return SlotSupply(week.doctors, {c.id: c for c in week.centres}, week.closed_dates,
+                      {k: tuple(v) for k, v in booked.items()},
+                      {k: tuple(v) for k, v in at_centre.items()})
