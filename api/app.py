@@ -83,6 +83,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
     from api import pages
 
     app.include_router(pages.router)
+    from api import victim_pages
+
+    app.include_router(victim_pages.router)
     from api.routes import whatif
 
     app.include_router(whatif.router)
