@@ -1,0 +1,377 @@
+"""The victims' pages through the test client: each language, the errors a person can
+cause (answered by a page in their language, never a 500 or JSON), booking, moving and
+cancelling with POST-redirect-GET, what suits and the waitlist, HR scoping and the CSRF
+field; and, on the sources, that every text is translated in the four catalogues and that
+the colours of ``victim.css`` meet WCAG AA."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract
+from jinja2.ext import babel_extract
+
+from api import i18n
+from api.tables import Appointment
+from tests.api.conftest import PASSWORD, WEEK
+from tests.api.victim_fixtures import Victims, victims_fixture  # noqa: F401 (the fixture)
+
+ROOT = Path(__file__).parents[2]
+MEDICAL = ("sprain", "injury", "specialty", "complexity", "orthopaedics", "priority")
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The pages call the services that the JSON API's tests run on both databases; SQLite
+    is enough here."""
+    from tests.api.conftest import fresh_database
+
+    yield from fresh_database("sqlite", request, tmp_path)
+
+
+def get(v: Victims, key: str, rest: str = "", status: int = 200, **params: str) -> str:
+    r = v.client.get(f"/v/{v.token(key)}{rest}", params=params)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    return r.text
+
+
+def post(v: Victims, key: str, action: str, data: dict[str, Any], status: int = 303) -> Any:
+    r = v.client.post(f"/v/{v.token(key)}/{action}", data=data, follow_redirects=False)
+    assert r.status_code == status, r.text
+    return r
+
+
+def slot_values(html: str) -> list[str]:
+    return re.findall(r'name="slot" id="slot-\d+" value="([^"]+)"', html)
+
+
+def lang_of(html: str) -> str:
+    found = re.search(r'<html lang="([a-z]{2})">', html)
+    assert found
+    return found.group(1)
+
+
+def t(language: str, msgid: str) -> str:
+    """A text in ``language``, as the catalogue has it."""
+    return i18n.translations(language).gettext(msgid)
+
+
+# ------------------------------------------------------------------ languages
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_the_page_renders_in_each_language_and_remembers_it(victims: Victims,
+                                                            language: str) -> None:
+    html = get(victims, "ann", lang=language)
+    assert lang_of(html) == language
+    for msgid in ("Your Medex appointment", "What to bring", "How to get there",
+                  "Cancel the appointment", "Skip to the content"):
+        assert t(language, msgid) in unescape(html), msgid
+    assert victims.client.cookies.get(i18n.COOKIE) == language
+    assert lang_of(get(victims, "ann")) == language  # the cookie, without ?lang
+    for code in i18n.LANGUAGES:  # the switch: each language named in itself
+        assert f'lang="{code}" hreflang="{code}"' in html
+    assert html.count('aria-current="true"') == 1
+
+
+def test_the_victims_own_language_by_default(victims: Victims) -> None:
+    assert lang_of(get(victims, "cleo")) == "fr"
+    assert lang_of(get(victims, "ann")) == "nl"
+    assert "Votre convocation par Medex" in get(victims, "cleo")
+
+
+def test_the_page_shows_when_where_with_whom_and_the_way_but_nothing_medical(
+        victims: Victims) -> None:
+    html = get(victims, "ann", lang="en")
+    when = re.search(r'id="appt-when">([^<]+)<', html)
+    assert when and "8 December 2026" in when.group(1) and "09:00" in when.group(1)
+    assert "Dr. Peeters" in html and "Medex Brussel/Bruxelles" in html
+    assert "Brussel-Zuid/Bruxelles-Midi" in html and "minutes on foot" in html
+    assert 'id="map"' in html and 'role="img"' in html and "aria-label=" in html
+    assert "Your appointment is confirmed" in html
+    assert f'href="/v/{victims.token("ann")}.ics"' in html
+    nl = get(victims, "ann", lang="nl")
+    assert "Medex Brussel<" in nl or "Medex Brussel\n" in nl or "Medex Brussel," in nl
+    for word in MEDICAL:
+        assert word not in html.lower(), word
+
+
+def test_the_invite_and_none_without_an_appointment(victims: Victims) -> None:
+    r = victims.client.get(f"/v/{victims.token('ann')}.ics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    assert b"BEGIN:VCALENDAR" in r.content
+    html = get(victims, "bert", ".ics", status=404)
+    assert lang_of(html) == "nl"
+
+
+# ------------------------------------------------------------------ bad links and input
+
+
+def test_a_tampered_a_nonsense_and_an_expired_link_get_a_page_in_words(victims: Victims
+                                                                       ) -> None:
+    token = victims.token("ann")
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (tampered, "nonsense", "1.zz.AAAAAAAAAAA", token.replace(".", "..", 1)):
+        r = victims.client.get(f"/v/{bad}", headers={"accept-language": "fr-BE,fr;q=0.9"})
+        assert r.status_code == 404, bad
+        assert "Ce lien n'est pas valable" in unescape(r.text) and lang_of(r.text) == "fr"
+    expired = victims.links.token(victims.conv["ann"], issued=WEEK - timedelta(days=200))
+    r = victims.client.get(f"/v/{expired}?lang=de")
+    assert r.status_code == 410 and "Dieser Link ist abgelaufen" in r.text
+    r = victims.client.post(f"/v/{tampered}/cancel", data={"cancel_reason": "x"})
+    assert r.status_code == 404 and "<html" in r.text
+
+
+def test_nonsense_filters_are_dropped_with_a_message_at_their_field(victims: Victims
+                                                                    ) -> None:
+    html = get(victims, "bert", lang="en", day="2026-02-30", part="evening", centre="XYZ")
+    assert "This is not a valid date. All days are shown." in html
+    assert "Choose morning or afternoon." in html
+    assert "This centre does not exist" in html
+    assert 'id="f-day" name="day" aria-invalid="true" aria-describedby="err-day"' in html
+    assert 'id="error-summary"' in html and 'href="#f-day"' in html
+    assert slot_values(html)  # every slot is still offered
+    wednesday = WEEK + timedelta(days=2)
+    only = slot_values(get(victims, "bert", day=str(wednesday), part="afternoon"))
+    assert only and all(v.split("|")[2].startswith(f"{wednesday}T1") for v in only)
+    assert all(v.split("|")[2][11:13] >= "12" for v in only)
+
+
+# ------------------------------------------------------------------ book, move, cancel
+
+
+def test_book_then_move_then_cancel_with_post_redirect_get(victims: Victims) -> None:
+    first = slot_values(get(victims, "bert"))[0]
+    r = post(victims, "bert", "book", {"slot": first})
+    assert r.headers["location"] == f"/v/{victims.token('bert')}?done=booked"
+    html = get(victims, "bert", lang="en", done="booked")
+    assert "Your appointment is booked." in html and 'role="status"' in html
+    assert 'id="appt-when"' in html
+    # moving needs a reason: refused next to the field, summarised at the top
+    second = slot_values(html)[0]
+    r = post(victims, "bert", "book", {"slot": second, "reason": "  "}, status=422)
+    assert "Please give a reason." in r.text
+    assert 'aria-invalid="true" aria-describedby="err-reason"' in r.text
+    assert 'href="#book-reason"' in r.text and f'value="{second}" checked' in r.text
+    post(victims, "bert", "book", {"slot": second, "reason": "I work that day"})
+    html = get(victims, "bert", lang="en", done="moved")
+    assert "Your appointment has been moved." in html
+    start = second.split("|")[2]
+    with victims.svc.db.session() as s:
+        appt = s.exec(_confirmed(victims.conv["bert"])).first()
+        assert appt is not None and appt.start.isoformat(timespec="minutes") == start
+        assert appt.revision == 2
+    # cancelling needs a reason too
+    r = post(victims, "bert", "cancel", {"cancel_reason": ""}, status=422)
+    assert "err-cancel_reason" in r.text
+    post(victims, "bert", "cancel", {"cancel_reason": "I am back at work"})
+    html = get(victims, "bert", lang="en", done="cancelled")
+    assert "Your appointment has been cancelled." in html
+    assert "was cancelled. Choose a new date below" in html
+    assert 'id="appt-when"' not in html and slot_values(html)
+
+
+def _confirmed(convocation_id: int) -> Any:
+    from sqlmodel import select
+
+    return select(Appointment).where(Appointment.convocation_id == convocation_id,
+                                     Appointment.status == "confirmed")
+
+
+def test_a_slot_taken_meanwhile_gets_a_friendly_message_and_fresh_times(victims: Victims
+                                                                        ) -> None:
+    offered = slot_values(get(victims, "dirk"))
+    post(victims, "bert", "book", {"slot": offered[0]})  # bert is quicker
+    r = post(victims, "dirk", "book", {"slot": offered[0]}, status=409)
+    assert t("nl", "Sorry, someone else booked this time a moment ago. The free times below "
+                   "are up to date: please choose another one.") in unescape(r.text)
+    assert offered[0] not in slot_values(r.text) and slot_values(r.text)
+    assert 'id="error-summary"' in r.text and "autofocus" in r.text
+    r = post(victims, "dirk", "book", {"slot": "D001|BRU|not-a-date"}, status=422)
+    assert "err-slot" in r.text
+
+
+def test_preferences_bad_dates_each_named_then_saved(victims: Victims) -> None:
+    def send(**data: Any) -> Any:
+        return victims.client.post(f"/v/{victims.token('bert')}/preferences?lang=en",
+                                   data={"weekdays": ["1"], "part": "morning", **data},
+                                   follow_redirects=False)
+
+    cases = {("2026-02-30", "2026-12-20"): ("away_from", "not a valid date"),
+             ("2026-11-02", "2026-11-06"): ("away_from", "in the past"),
+             ("2026-12-18", "2026-12-14"): ("away_to", "comes before the first day"),
+             ("2027-03-01", "2027-03-05"): ("away_from", "the period of your file"),
+             ("2026-12-14", ""): ("away_to", "Give the last day")}
+    for (first, last), (name, words) in cases.items():
+        r = send(away_from=first, away_to=last)
+        assert r.status_code == 422, (first, last)
+        assert words in r.text and f'aria-describedby="err-{name}' in r.text, (first, last)
+    r = send(weekdays=["9"])
+    assert r.status_code == 422 and "Monday to Friday" in r.text
+    r = send(away_from="2026-12-14", away_to="2026-12-18")
+    assert r.status_code == 303
+    html = get(victims, "bert", lang="en", done="prefs")
+    assert "we have saved what suits you" in html
+    assert "Tuesday, in the morning" in html and "14 December 2026" in html
+    assert 'id="wd-1" checked' in html and 'id="part-morning" checked' in html
+
+
+def test_the_waitlist_is_joined_and_left(victims: Victims) -> None:
+    post(victims, "ann", "waitlist", {"on": "1"})
+    html = get(victims, "ann", lang="en", done="waitlist_on")
+    assert "We will tell you if an earlier date frees up." in html
+    assert "Stop telling me about earlier dates" in html
+    post(victims, "ann", "waitlist", {"on": "0"})
+    assert "Tell me if an earlier date frees up" in get(victims, "ann", lang="en")
+
+
+def test_after_the_cut_off_the_page_says_so_and_offers_no_change(victims: Victims) -> None:
+    victims.svc.app.state.medex.settings.victim_cutoff_hours = 24 * 30
+    html = get(victims, "ann", lang="en")
+    assert "can no longer be changed online" in html
+    assert 'id="book-form"' not in html and 'id="cancel-form"' not in html
+    r = post(victims, "ann", "cancel", {"cancel_reason": "ill"}, status=422)
+    assert "can no longer be changed online" in r.text
+
+
+# ------------------------------------------------------------------ HR
+
+
+def _login(v: Victims, email: str) -> Any:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(v.svc.app)
+    r = client.post("/login", data={"username": email, "password": PASSWORD,
+                                    "next": "/hr"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/hr"
+    return client
+
+
+def test_hr_sees_and_acts_only_for_its_own_employees(victims: Victims) -> None:
+    assert victims.client.get("/hr", follow_redirects=False).headers["location"].startswith(
+        "/login")
+    hr = _login(victims, "hr@a.example")
+    listed = hr.get("/hr?lang=en")
+    assert listed.status_code == 200
+    assert "Ann Aerts" in listed.text and "Bert Bosmans" in listed.text
+    assert "Cléo" not in listed.text and "Dirk" not in listed.text
+    for other in (victims.conv["cleo"], victims.conv["dirk"], 99999):
+        r = hr.get(f"/hr/c/{other}")
+        assert r.status_code == 404 and "File not found" in r.text
+        r = hr.post(f"/hr/c/{other}/waitlist", data={"on": "1", "csrf": "x"})
+        assert r.status_code == 404
+    assert hr.get("/hr/c/abc").status_code == 404
+    bert = victims.conv["bert"]
+    html = hr.get(f"/hr/c/{bert}").text
+    assert "You are acting for Bert Bosmans" in html
+    csrf = re.findall(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert csrf and len(set(csrf)) == 1
+    slot = slot_values(html)[0]
+    r = hr.post(f"/hr/c/{bert}/book", data={"slot": slot}, follow_redirects=False)
+    assert r.status_code == 403 and "The form has expired" in r.text
+    r = hr.post(f"/hr/c/{bert}/book", data={"slot": slot, "csrf": "0" * 32},
+                follow_redirects=False)
+    assert r.status_code == 403
+    with victims.svc.db.session() as s:
+        assert s.exec(_confirmed(bert)).first() is None
+    r = hr.post(f"/hr/c/{bert}/book", data={"slot": slot, "csrf": csrf[0]},
+                follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/hr/c/{bert}?done=booked"
+    assert "Your appointment is booked." in hr.get(r.headers["location"]).text
+    assert hr.get(f"/hr/c/{bert}/invite.ics").status_code == 200
+    # a staff account is not an HR user; another employer's HR sees none of A's files
+    staff = _login_any(victims, "planner@medex.test")
+    assert staff.get("/hr", follow_redirects=False).status_code == 303
+    hr_b = _login(victims, "hr@b.example")
+    assert hr_b.get(f"/hr/c/{bert}").status_code == 404
+    assert "Cléo Claes" in hr_b.get("/hr").text
+
+
+def _login_any(v: Victims, email: str) -> Any:
+    from fastapi.testclient import TestClient
+
+    client = TestClient(v.svc.app)
+    client.post("/login", data={"username": email, "password": PASSWORD},
+                follow_redirects=False)
+    return client
+
+
+# ------------------------------------------------------------------ the sources
+
+
+def _msgids() -> set[str]:
+    found: set[str] = set()
+    sources: list[tuple[Path, Any, dict[str, str]]] = [
+        (p, babel_extract, {"extensions": "jinja2.ext.i18n"})
+        for p in sorted((ROOT / "api" / "templates" / "victim").glob("*.html"))]
+    sources += [(ROOT / "api" / name, "python", {})
+                for name in ("victim_pages.py", "victim_forms.py")]
+    for path, method, options in sources:
+        with path.open("rb") as fh:
+            for _line, message, _comments, _context in extract(
+                    method, fh, keywords={"_": None, "gettext": None}, options=options):
+                found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_text_of_the_pages_is_translated_in_every_catalogue() -> None:
+    wanted = _msgids()
+    assert len(wanted) > 80
+    for language in i18n.LANGUAGES:
+        catalogue = i18n.catalogue(language)
+        missing = sorted(m for m in wanted if m not in catalogue or not catalogue[m].string)
+        assert missing == [], (language, missing)
+        fuzzy = sorted(m.id for m in catalogue if m.id and m.fuzzy)
+        assert fuzzy == [], (language, fuzzy)
+        unused = sorted(str(m.id) for m in catalogue if m.id and m.id not in wanted)
+        assert unused == [], (language, unused)
+        for message in catalogue:
+            if message.id:
+                names = set(re.findall(r"%\((\w+)\)s", str(message.id)))
+                assert set(re.findall(r"%\((\w+)\)s", str(message.string))) == names, \
+                    (language, message.id)
+
+
+def _luminance(hex_colour: str) -> float:
+    """The WCAG 2 relative luminance of ``#rrggbb``."""
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two colours, 1 to 21."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_contrast_formula() -> None:
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+TEXT_PAIRS = [("text", "bg"), ("text", "card"), ("muted", "card"), ("muted", "bg"),
+              ("link", "card"), ("link", "bg"), ("error", "card"), ("on-accent", "accent"),
+              ("on-danger", "danger"), ("ok-text", "ok-bg")]
+"""Text on its background: 4.5:1 (WCAG 1.4.3, AA)."""
+UI_PAIRS = [("focus", "bg"), ("focus", "card"), ("line", "card"), ("on-accent", "accent")]
+"""The focus ring and the fields' borders: 3:1 (WCAG 1.4.11)."""
+
+
+def test_the_colours_of_the_pages_meet_wcag_aa() -> None:
+    css = (ROOT / "api" / "static" / "victim.css").read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})\s*;", css))
+    assert len(colours) >= 12
+    for fg, bg in TEXT_PAIRS:
+        assert contrast(colours[fg], colours[bg]) >= 4.5, (fg, bg)
+    for fg, bg in UI_PAIRS:
+        assert contrast(colours[fg], colours[bg]) >= 3.0, (fg, bg)
+    literal = set(re.findall(r"#[0-9a-fA-F]{6}\b", css.split("}", 1)[1]))
+    assert literal <= {"#d5dae0", "#e3e6ea", "#1d4f91"}, literal  # separators, the map pin
