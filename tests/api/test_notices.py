@@ -74,7 +74,7 @@ def test_a_published_week_writes_one_convocation_notice_per_reachable_victim(
     booked = appointments(svc)
     assert {r.appointment_id for r in rows} <= {str(a["id"]) for a in booked.values()}
     sms = next(r for r in rows if r.recipient == "+32470112201")
-    assert "Medex" in sms.body and "/a/" in sms.body and "sprain" not in sms.body
+    assert "Medex" in sms.body and "/v/" in sms.body and "sprain" not in sms.body
     mail = next(r for r in rows if r.recipient == "jan.peeters@example.be")
     assert mail.subject and b"METHOD:REQUEST" in mail.attachment
 
@@ -146,16 +146,33 @@ def test_the_worker_sends_to_the_file_and_the_link_opens_the_appointment(
 
     sms = next(x for x in lines if x["to"] == "+32470112201")
     link = sms["body"].rsplit(" ", 1)[1]
-    assert link.startswith(svc.settings.public_base_url + "/a/")
-    path = link[len(svc.settings.public_base_url):]
-    page = svc.client.get(path)
-    assert page.status_code == 200 and 'lang="nl"' in page.text
-    assert "Uw afspraak" in page.text or "afspraak" in page.text
-    invite = svc.client.get(path + ".ics")
+    assert link.startswith(svc.settings.public_base_url + "/v/")
+    token = link[len(svc.settings.public_base_url) + 3:]
+    seen = svc.client.get(f"/api/v/{token}")
+    assert seen.status_code == 200 and seen.json()["language"] == "nl"
+    assert seen.json()["appointment"]["start"].startswith(WEEK.isoformat()[:7])
+    invite = svc.client.get(f"/api/v/{token}/invite.ics")
     assert invite.status_code == 200 and invite.headers["content-type"].startswith(
         "text/calendar") and b"METHOD:REQUEST" in invite.content
-    forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
-    assert svc.client.get(forged).status_code == 404
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert svc.client.get(f"/api/v/{forged}").status_code == 404
+
+
+def test_a_link_of_a_message_already_sent_leads_to_the_convocations_page(
+        service: Service) -> None:
+    svc = service
+    publish_week(svc)
+    appt = next(iter(appointments(svc).values()))
+    notices = svc.app.state.medex.notices
+    old = notices.link(appt["id"])[len(svc.settings.public_base_url):]
+    moved = svc.client.get(old, follow_redirects=False)
+    assert moved.status_code == 303
+    token = moved.headers["location"].removeprefix("/v/")
+    assert notices.links.read(token) == appt["convocation_id"]
+    invite = svc.client.get(old + ".ics")
+    assert invite.status_code == 200 and b"METHOD:REQUEST" in invite.content
+    forged = old[:-3] + ("AAA" if not old.endswith("AAA") else "BBB")
+    assert svc.client.get(forged, follow_redirects=False).status_code == 404
 
 
 def test_planners_see_the_messages_that_did_not_arrive(service: Service) -> None:

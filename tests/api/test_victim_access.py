@@ -1,0 +1,255 @@
+"""Who may see and change what, on both databases: the personal link opens one convocation
+only, an HR user only its employer's, and neither reaches anything else.
+
+Every route under ``/api/v/`` and ``/api/hr/`` is taken from the app itself (a new route is
+tested without being listed here) and called with: another convocation's id in the token
+(signed for the first), an altered signature, an altered date, an expired link, a link of
+a convocation that does not exist, the HR user of another employer, an HR user of no
+employer, a staff account, and no one.  Each answer is checked for its status and for the
+absence of every other person's name; nothing may change.  404 is the same whether the
+convocation exists or not (no existence is revealed).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api.links import LinkExpired, LinkInvalid, VictimLinks, base36
+from api.tables import AuditEntry
+from tests.api.victim_fixtures import PEOPLE, TODAY, Victims, victims_fixture  # noqa: F401
+
+NAMES = [p[0] for p in PEOPLE.values()]
+BODIES: dict[str, Any] = {
+    "POST": {"doctor": "D001", "centre": "BRU", "start": "2026-12-09T09:00:00",
+             "reason": "a test"},
+    "DELETE": {"reason": "a test"},
+    "PUT": {"on": True},
+}
+PREFERENCES = {"weekly": [{"weekday": 1, "part": "morning"}]}
+
+
+def _routes(v: Victims, prefix: str) -> list[tuple[str, str]]:
+    """``(method, path)`` of every API route under ``prefix``, from the app's OpenAPI."""
+    paths = v.svc.app.openapi()["paths"]
+    return [(m.upper(), p) for p, ops in sorted(paths.items()) if p.startswith(prefix)
+            for m in sorted(ops)]
+
+
+def _call(v: Victims, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
+    body = PREFERENCES if path.endswith("/preferences") else BODIES.get(method)
+    return v.client.request(method, path, json=body, headers=headers or {})
+
+
+def _audit(v: Victims) -> int:
+    with v.svc.db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+def _reveals_nobody(r: Any, *, allowed: tuple[str, ...] = ()) -> None:
+    for name in NAMES:
+        if name not in allowed:
+            assert name not in r.text, (r.request.url, name)
+
+
+# ------------------------------------------------------------------ the link itself
+
+
+def test_a_link_is_read_back_and_every_alteration_is_invalid() -> None:
+    links = VictimLinks(b"k" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
+    token = links.token(48213)
+    assert links.read(token) == 48213
+    assert links.last_day(token) == TODAY + timedelta(days=90)
+    ident, day, sig = token.split(".")
+    flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    for bad in (f"{ident}.{day}.{flipped}",                      # the signature
+                f"{base36(48214)}.{day}.{sig}",                    # another convocation
+                f"{ident}.{base36(int(day, 36) + 400)}.{sig}",     # a later last day
+                f"0{ident}.{day}.{sig}", token.upper(), token[:-1], token + "A",
+                "", "...", "a.b.c", "1.1." + "A" * 11, "x" * 5000,
+                f"{'z' * 12}.{day}.{sig}"):
+        with pytest.raises(LinkInvalid):
+            links.read(bad)
+    other = VictimLinks(b"o" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
+    with pytest.raises(LinkInvalid):
+        other.read(token)
+
+
+def test_an_expired_link_says_so_and_how_to_get_a_new_one() -> None:
+    links = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 1))
+    token = links.token(7)
+    assert links.read(token) == 7
+    last = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 11))
+    assert last.read(token) == 7  # valid through its last day
+    with pytest.raises(LinkExpired) as caught:
+        VictimLinks(b"k" * 32, "https://x.example", 10,
+                    today=lambda: date(2026, 1, 12)).read(token)
+    assert caught.value.last_day == date(2026, 1, 11)
+    assert "expired" in caught.value.detail and "new link" in caught.value.detail
+
+
+def test_the_link_is_short_enough_for_an_sms() -> None:
+    from datetime import datetime
+
+    from notify import messages
+    from notify import model as n
+
+    links = VictimLinks(b"k" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
+    url = links.url(999_999)
+    assert len(url) <= 48, url
+    for language in n.LANGUAGES:
+        for kind in n.Kind:
+            appt = n.Appointment(
+                id="987654", revision=3, convocation="C0123456", doctor="D001",
+                start=datetime(2026, 12, 9, 14, 35), end=datetime(2026, 12, 9, 15),
+                venue=n.Venue("BRU", "Medex Brussel/Bruxelles",
+                              "Victor Hortaplein 40/10, 1060 Brussel"),
+                contact=n.Contact(language=language, phone="+32470123456"), link=url)
+            body = messages.sms_text(appt, kind)
+            assert url in body and messages.sms_segments(body) <= 2, (language, kind, body)
+
+
+# ------------------------------------------------------------------ through the personal link
+
+
+def test_every_victim_route_refuses_an_altered_or_foreign_link(victims: Victims) -> None:
+    routes = _routes(victims, "/api/v/")
+    assert len(routes) >= 7, routes
+    links = victims.links
+    ann = victims.token("ann")
+    ident, day, sig = ann.split(".")
+    flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    cleo = base36(victims.conv["cleo"])
+    missing = links.token(999_999)
+    before = _audit(victims)
+    for method, path in routes:
+        for token in (f"{cleo}.{day}.{sig}", f"{ident}.{day}.{flipped}",
+                      f"{ident}.{base36(int(day, 36) + 1)}.{sig}", missing, "nonsense"):
+            r = _call(victims, method, path.replace("{token}", token))
+            assert r.status_code == 404, (method, path, token, r.text)
+            assert r.json()["code"] == "link_invalid", r.text
+            _reveals_nobody(r)
+    assert _audit(victims) == before
+    assert victims.client.get(victims.v("cleo")).json()["waitlist"] is False
+
+
+def test_every_victim_route_tells_an_expired_link_apart(victims: Victims) -> None:
+    old = VictimLinks(links_secret(victims), victims.svc.settings.public_base_url, 90,
+                      today=lambda: TODAY - timedelta(days=200))
+    token = old.token(victims.conv["ann"])
+    before = _audit(victims)
+    for method, path in _routes(victims, "/api/v/"):
+        r = _call(victims, method, path.replace("{token}", token))
+        assert r.status_code == 410, (method, path, r.text)
+        body = r.json()
+        assert body["code"] == "link_expired" and "new link" in body["detail"]
+        _reveals_nobody(r)
+    assert _audit(victims) == before
+
+
+def links_secret(v: Victims) -> bytes:
+    return v.svc.settings.secret_key.get_secret_value().encode()
+
+
+def test_a_link_opens_its_own_convocation_only(victims: Victims) -> None:
+    for key in PEOPLE:
+        r = victims.client.get(victims.v(key))
+        assert r.status_code == 200
+        _reveals_nobody(r, allowed=(PEOPLE[key][0],))
+        slots = victims.client.get(victims.v(key, "/slots"))
+        assert slots.status_code == 200
+        _reveals_nobody(slots)
+
+
+def test_a_victims_link_is_no_key_to_the_staff_or_hr_api(victims: Victims) -> None:
+    token = victims.token("ann")
+    for headers, cookies in (({"Authorization": f"Bearer {token}"}, {}),
+                             ({}, {victims.svc.settings.session_cookie: token})):
+        client = victims.client
+        client.cookies.clear()
+        for name, value in cookies.items():
+            client.cookies.set(name, value)
+        for path in ("/api/convocations", "/api/victims", "/api/appointments",
+                     "/api/auth/me", "/api/hr/convocations",
+                     f"/api/hr/convocations/{victims.conv['ann']}"):
+            r = client.get(path, headers=headers)
+            assert r.status_code == 401, (path, r.text)
+            _reveals_nobody(r)
+        client.cookies.clear()
+
+
+# ------------------------------------------------------------------ for an HR user
+
+
+def _hr_paths(v: Victims, key: int | str) -> list[tuple[str, str]]:
+    return [(m, p.replace("{key}", str(key))) for m, p in _routes(v, "/api/hr/convocations/")]
+
+
+def test_an_hr_user_reaches_only_its_employers_convocations(victims: Victims) -> None:
+    assert len(_hr_paths(victims, 1)) >= 6
+    before = _audit(victims)
+    for who, foreign in (("hr_a", "cleo"), ("hr_a", "dirk"), ("hr_b", "ann"),
+                         ("hr_b", "bert")):
+        for (method, path), (_, missing) in zip(
+                _hr_paths(victims, victims.conv[foreign]), _hr_paths(victims, 999_999),
+                strict=True):
+            r = _call(victims, method, path, victims.hr[who])
+            gone = _call(victims, method, missing, victims.hr[who])
+            assert r.status_code == gone.status_code == 404, (who, method, path, r.text)
+            assert r.json() == gone.json()  # the same whether it exists or not
+            _reveals_nobody(r)
+    assert _audit(victims) == before
+    listed = victims.client.get("/api/hr/convocations", headers=victims.hr["hr_b"])
+    assert [c["name"] for c in listed.json()["items"]] == ["Cléo Claes"]
+    _reveals_nobody(listed, allowed=("Cléo Claes",))
+
+
+def test_hr_routes_refuse_staff_an_hr_user_of_no_employer_and_no_one(victims: Victims
+                                                                     ) -> None:
+    paths = [("GET", "/api/hr/convocations"), ("GET", "/api/hr/me"),
+             *_hr_paths(victims, victims.conv["ann"])]
+    before = _audit(victims)
+    for method, path in paths:
+        for headers, status in ((victims.svc.as_("planner"), 403),
+                                (victims.svc.as_("admin"), 403),
+                                (victims.svc.as_("doctor"), 403),
+                                (victims.hr["hr_none"], 403), ({}, 401)):
+            r = _call(victims, method, path, headers)
+            assert r.status_code == status, (method, path, headers, r.text)
+            _reveals_nobody(r)
+    assert _audit(victims) == before
+
+
+def test_an_hr_user_is_refused_on_every_staff_route(victims: Victims) -> None:
+    """Every route of the API outside ``/api/hr`` that needs a login refuses HR (403)."""
+    open_routes = ("/api/auth/token", "/api/auth/login", "/api/auth/logout", "/api/v/",
+                   "/api/hr/")
+    hr = victims.hr["hr_a"]
+    ids = {"key": str(victims.conv["ann"]), "plan_id": "x", "job_id": "x"}
+    checked = 0
+    for method, path in _routes(victims, "/api/"):
+        if path.startswith(open_routes):
+            continue
+        url = path
+        for name, value in ids.items():
+            url = url.replace("{" + name + "}", value)
+        url = url.replace("{", "").replace("}", "")
+        r = victims.client.request(method, url, headers=hr, json={})
+        assert r.status_code == 403, (method, path, r.status_code, r.text)
+        _reveals_nobody(r)
+        checked += 1
+    assert checked >= 30
+
+
+def test_an_hr_login_sees_no_staff_page(victims: Victims) -> None:
+    browser = victims.cookie_client("hr@a.example")
+    home = browser.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/hr"
+    for page in ("/week", "/messages", "/agenda", "/whatif"):
+        r = browser.get(page, follow_redirects=False)
+        assert r.status_code in (303, 403), (page, r.status_code)
+        assert r.headers.get("location", "/login").startswith("/login")
+        _reveals_nobody(r)
