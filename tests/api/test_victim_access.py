@@ -13,13 +13,18 @@ convocation exists or not (no existence is revealed).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import select as select_rows
+from typer.testing import CliRunner
 
+from api.cli import app
+from api.db import Database
 from api.links import LinkExpired, LinkInvalid, VictimLinks, base36
-from api.tables import AuditEntry
+from api.tables import AuditEntry, Employer, User
 from tests.api.victim_fixtures import PEOPLE, TODAY, Victims, victims_fixture  # noqa: F401
 
 NAMES = [p[0] for p in PEOPLE.values()]
@@ -253,3 +258,35 @@ def test_an_hr_login_sees_no_staff_page(victims: Victims) -> None:
         assert r.status_code in (303, 403), (page, r.status_code)
         assert r.headers.get("location", "/login").startswith("/login")
         _reveals_nobody(r)
+
+
+# ------------------------------------------------------------------ making an HR user
+
+
+def test_medex_create_user_makes_an_hr_user_of_one_employer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("MEDEX_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    cli = CliRunner()
+    assert cli.invoke(app, ["db", "upgrade"]).exit_code == 0
+    db = Database(url)
+    with db.session() as s:
+        s.add(Employer(name="Acme", enterprise_number="0123456749"))
+    args = ["create-user", "hr@acme.example", "--role", "employer", "--password", "a long one"]
+    missing = cli.invoke(app, args)
+    assert missing.exit_code == 2 and "--employer" in missing.output
+    unknown = cli.invoke(app, [*args, "--employer", "0999999999"])
+    assert unknown.exit_code == 2 and "no employer" in unknown.output
+    made = cli.invoke(app, [*args, "--employer", "0123456749"])
+    assert made.exit_code == 0, made.output
+    again = cli.invoke(app, [*args, "--employer", "1"])
+    assert again.exit_code == 2 and "exists already" in again.output
+    wrong = cli.invoke(app, ["create-user", "p@medex.test", "--role", "planner",
+                             "--password", "a long one", "--employer", "1"])
+    assert wrong.exit_code == 2
+    with db.session() as s:
+        users = s.exec(select_rows(User)).all()
+        assert [(u.email, u.role, u.employer_id) for u in users] == [
+            ("hr@acme.example", "employer", 1)]
+    db.dispose()
