@@ -327,6 +327,8 @@ class UserBase(Schema):
     full_name: str = ""
     role: Role
     doctor_id: int | None = None
+    employer_id: int | None = Field(default=None, description="for the employer role (an "
+                                    "employer's HR user): whose convocations it acts on")
     active: bool = True
 
 
@@ -338,6 +340,7 @@ class UserUpdate(Schema):
     full_name: str | None = None
     role: Role | None = None
     doctor_id: int | None = None
+    employer_id: int | None = None
     active: bool | None = None
     password: str | None = Field(default=None, min_length=10)
 

@@ -174,6 +174,13 @@ def _make_user(session: Session, body: UserCreate, user: User) -> User:
         raise Invalid("doctor_id: required for the doctor role",
                       problems=[Problem(field="doctor_id", reason="required for the doctor "
                                                                   "role")])
+    if (body.role == Role.EMPLOYER) != (body.employer_id is not None):
+        reason = ("required for the employer role" if body.role == Role.EMPLOYER
+                  else "only for the employer role")
+        raise Invalid(f"employer_id: {reason}",
+                      problems=[Problem(field="employer_id", reason=reason)])
+    if body.employer_id is not None:
+        get_or_404(session, Employer, body.employer_id)
     row = User(**body.model_dump(exclude={"password"}),
                password_hash=hash_password(body.password))
     session.add(row)

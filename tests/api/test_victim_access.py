@@ -290,3 +290,26 @@ def test_medex_create_user_makes_an_hr_user_of_one_employer(
         assert [(u.email, u.role, u.employer_id) for u in users] == [
             ("hr@acme.example", "employer", 1)]
     db.dispose()
+
+
+def test_an_admin_makes_an_hr_user_through_the_api_who_then_logs_in(victims: Victims
+                                                                    ) -> None:
+    admin = victims.svc.as_("admin")
+    body = {"email": "new.hr@a.example", "role": "employer", "password": "a long passphrase"}
+    r = victims.client.post("/api/users", json=body, headers=admin)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "employer_id"
+    r = victims.client.post("/api/users", json={**body, "employer_id": 999}, headers=admin)
+    assert r.status_code == 404
+    r = victims.client.post("/api/users", json={**body, "role": "planner",
+                                                "employer_id": victims.employers["A"]},
+                            headers=admin)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "employer_id"
+    r = victims.client.post("/api/users", json={**body, "employer_id": victims.employers["A"]},
+                            headers=admin)
+    assert r.status_code == 201 and r.json()["employer_id"] == victims.employers["A"]
+    login = victims.client.post("/api/auth/token", data={"username": body["email"],
+                                                         "password": body["password"]})
+    hr = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    listed = victims.client.get("/api/hr/convocations", headers=hr).json()
+    assert {c["name"] for c in listed["items"]} == {"Ann Aerts", "Bert Bosmans"}
+    assert victims.client.get("/api/users", headers=hr).status_code == 403
