@@ -89,6 +89,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
     from api.routes import whatif
 
     app.include_router(whatif.router)
+    from api.routes import victim
+
+    app.include_router(victim.router())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", tags=["service"], summary="Liveness and the database kind")
