@@ -58,7 +58,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "strict-origin",
 """The pages hold a personal key in their URL: never cached, never sent on as a referrer."""
 ANCHORS = {"slot": "slot-1", "reason": "book-reason", "cancel_reason": "cancel-reason",
            "weekdays": "wd-0", "away_from": "away-from", "away_to": "away-to",
-           "centre": "f-centre", "day": "f-day", "part": "f-part", "form": "page-title"}
+           "centre": "f-centre", "day": "f-day", "part": "f-part", "waitlist": "waitlist"}
 """The element each error's summary link leads to."""
 REASON_MAX = 400
 
@@ -114,8 +114,17 @@ def _invalid_link(language: str) -> PageError:
 
 
 def _hr_user(request: Request, state: AppState, session: Session) -> User | None:
-    user = user_from_request(request, state, session, roles=HR_ROLES)
-    return user if user is not None and user.employer_id is not None else None
+    """The logged-in HR user bound to an employer; ``None`` if nobody is logged in.
+    Anyone else logged in (staff, an HR account of no employer) gets a page saying so."""
+    user = user_from_request(request, state, session, roles=None)
+    if user is None:
+        return None
+    if user.role not in HR_ROLES or user.employer_id is None:
+        _ = i18n.gettext(_language(request, None))
+        raise PageError(403, _("This page is for employers"), _(
+            "Only the HR staff of an employer, linked to that employer by Medex, can use "
+            "these pages."))
+    return user
 
 
 def _hr_access(request: Request, state: AppState, session: Session, user: User,
@@ -398,11 +407,18 @@ def _preferences(view: VictimConvocationOut, wishes: forms.Wishes, forget: bool,
         unavailable=tuple(booking.DateRange(a, b) for a, b in ranges))
 
 
-def set_waitlist(session: Session, state: AppState, access: Access, on: str) -> Response:
+def set_waitlist(request: Request, session: Session, state: AppState, access: Access,
+                 view: VictimConvocationOut, language: str, on: str) -> Response:
     wanted = on == "1"
-    booking.join_waitlist(session, access.convocation_id, _actor(access), on=wanted,
-                          now=_now(state))
-    session.commit()
+    try:
+        booking.join_waitlist(session, access.convocation_id, _actor(access), on=wanted,
+                              now=_now(state))
+        session.commit()
+    except ServiceError as exc:
+        sent = Sent(errors=_refused(session, exc, language, "waitlist"))
+        view = victim_view(session, access.convocation_id, settings=state.settings,
+                           now=_now(state))
+        return _page(request, session, state, access, view, language, sent=sent, status=409)
     return _done(access, "waitlist_on" if wanted else "waitlist_off")
 
 
@@ -444,10 +460,13 @@ def _victim(request: Request, session: Session, state: AppState, token: str,
 def _hr(request: Request, session: Session, state: AppState, convocation: str,
         action: Action, csrf: str | None = None) -> Response:
     """Run ``action`` for an HR user on one of their employees' convocations."""
-    user = _hr_user(request, state, session)
+    language = _language(request, None)
+    try:
+        user = _hr_user(request, state, session)
+    except PageError as error:
+        return _error_page(request, error, language)
     if user is None:
         return _login(request)
-    language = _language(request, None)
     try:
         if not convocation.isdigit() or len(convocation) > 12:
             raise _not_theirs(language)
@@ -522,16 +541,20 @@ def victim_preferences(request: Request, session: SessionDep, state: StateDep, t
 def victim_waitlist(request: Request, session: SessionDep, state: StateDep, token: str,
                     on: FormStr = "1") -> Response:
     return _victim(request, session, state, token,
-                   lambda access, _view, _lang: set_waitlist(session, state, access, on))
+                   lambda access, view, lang: set_waitlist(
+                       request, session, state, access, view, lang, on))
 
 
 @router.get("/hr", response_class=HTMLResponse)
 def hr_list(request: Request, session: SessionDep, state: StateDep) -> Response:
     """An HR user's employees' convocations: reference, name, state, appointment."""
-    user = _hr_user(request, state, session)
+    language = _language(request, None)
+    try:
+        user = _hr_user(request, state, session)
+    except PageError as error:
+        return _error_page(request, error, language)
     if user is None:
         return _login(request)
-    language = _language(request, None)
     _ = i18n.gettext(language)
     rows = hr_convocations(session, user, settings=state.settings)
     return render(request, language, "victim/hr.html", {
@@ -588,4 +611,5 @@ def hr_preferences(request: Request, session: SessionDep, state: StateDep, convo
 def hr_waitlist(request: Request, session: SessionDep, state: StateDep, convocation: str,
                 on: FormStr = "1", csrf: FormStr = "") -> Response:
     return _hr(request, session, state, convocation,
-               lambda access, _view, _lang: set_waitlist(session, state, access, on), csrf)
+               lambda access, view, lang: set_waitlist(
+                   request, session, state, access, view, lang, on), csrf)

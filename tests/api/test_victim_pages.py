@@ -288,7 +288,9 @@ def test_hr_sees_and_acts_only_for_its_own_employees(victims: Victims) -> None:
     assert hr.get(f"/hr/c/{bert}/invite.ics").status_code == 200
     # a staff account is not an HR user; another employer's HR sees none of A's files
     staff = _login_any(victims, "planner@medex.test")
-    assert staff.get("/hr", follow_redirects=False).status_code == 303
+    refused = staff.get("/hr?lang=en", follow_redirects=False)
+    assert refused.status_code == 403 and "This page is for employers" in refused.text
+    assert staff.get(f"/hr/c/{bert}", follow_redirects=False).status_code == 403
     hr_b = _login(victims, "hr@b.example")
     assert hr_b.get(f"/hr/c/{bert}").status_code == 404
     assert "Cléo Claes" in hr_b.get("/hr").text
@@ -375,3 +377,21 @@ def test_the_colours_of_the_pages_meet_wcag_aa() -> None:
         assert contrast(colours[fg], colours[bg]) >= 3.0, (fg, bg)
     literal = set(re.findall(r"#[0-9a-fA-F]{6}\b", css.split("}", 1)[1]))
     assert literal <= {"#d5dae0", "#e3e6ea", "#1d4f91"}, literal  # separators, the map pin
+
+
+def test_a_closed_file_says_so_and_its_forms_answer_with_a_page(victims: Victims) -> None:
+    from api.tables import Convocation
+
+    with victims.svc.db.session() as s:
+        row = s.get(Convocation, victims.conv["ann"])
+        assert row is not None
+        row.status = "done"
+        s.add(row)
+    html = get(victims, "ann", lang="en")
+    assert "The examination has taken place" in html and 'id="book-form"' not in html
+    for action, data in (("waitlist", {"on": "1"}), ("cancel", {"cancel_reason": "x"}),
+                         ("preferences", {"weekdays": ["1"]}),
+                         ("book", {"slot": "D001|BRU|2026-12-09T09:00", "reason": "x"})):
+        r = victims.client.post(f"/v/{victims.token('ann')}/{action}", data=data)
+        assert r.status_code in (409, 422), (action, r.text)
+        assert r.headers["content-type"].startswith("text/html"), action
