@@ -1,0 +1,160 @@
+"""Many victims booking at once, on SQLite and PostgreSQL: one winner per slot, nothing
+double-booked (the independent checker on the resulting week), nothing lost (one
+appointment, one audit entry and one message per success; none for a refusal)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from api.booking import Actor, SlotChoice, SlotTaken, book, cancel
+from api.db import Database, make_engine
+from api.planning import build_week, published_schedule
+from api.tables import Appointment
+from scheduler.validate import check_schedule
+from tests.api.booking_fixtures import MONDAY, NOW, Agenda, make_agenda
+
+pytestmark = pytest.mark.slow
+RACERS = 100
+
+
+def _together(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` for i < n in n threads released at once; each result or exception."""
+    barrier = threading.Barrier(n)
+    out: list[Any] = [None] * n
+
+    def go(i: int) -> None:
+        barrier.wait()
+        try:
+            out[i] = work(i)
+        except Exception as exc:  # collected and judged by the test
+            out[i] = exc
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    return out
+
+
+def _agenda(url: str) -> Agenda:
+    agenda = make_agenda(url)
+    if not url.startswith("sqlite"):  # a pool as a server has it: requests queue for it
+        agenda.db.dispose()
+        agenda.db = Database(url, engine=make_engine(url, pool_size=20, max_overflow=0,
+                                                     pool_timeout=120))
+    return agenda
+
+
+def _independent_check(agenda: Agenda) -> None:
+    with agenda.db.session() as s:
+        built = build_week(s, MONDAY, keep_published=False)
+        report = check_schedule(built.week, published_schedule(built))
+    assert report.ok, [v.message for v in report.violations[:5]]
+
+
+def _book(agenda: Agenda, conv: int, doctor: str, start: datetime) -> Appointment:
+    with agenda.db.session() as s:
+        return book(s, conv, SlotChoice(doctor, "BRU", start), Actor.victim(conv),
+                    notices=agenda.notices, settings=agenda.settings, now=NOW)
+
+
+def test_a_hundred_victims_race_for_the_last_slot_one_wins(db_url: str) -> None:
+    agenda = _agenda(db_url)
+    try:
+        convs = [agenda.convocation(phone=f"+32470{i:06d}") for i in range(RACERS)]
+        last = datetime.combine(MONDAY, time(9))
+        got = _together(RACERS, lambda i: _book(agenda, convs[i], "D001", last))
+        won = [g for g in got if isinstance(g, Appointment)]
+        lost = [g for g in got if isinstance(g, SlotTaken)]
+        assert len(won) == 1, Counter(type(g).__name__ for g in got)
+        assert len(lost) == RACERS - 1, [g for g in got if not isinstance(
+            g, Appointment | SlotTaken)][:3]
+        assert [(a.doctor_id, a.start) for a in agenda.confirmed()] == [
+            (agenda.ids["D001"], last)]
+        assert len(agenda.audit("book")) == 1
+        [message] = agenda.outbox()
+        assert message["appointment_id"] == str(won[0].id)
+        _independent_check(agenda)
+    finally:
+        agenda.db.dispose()
+
+
+def test_concurrent_bookings_of_different_free_slots_all_succeed(db_url: str) -> None:
+    agenda = _agenda(db_url)
+    try:
+        n = 30
+        convs = [agenda.convocation(language="fr", phone=f"+32471{i:06d}") for i in range(n)]
+        # D001 in the mornings, D002 in the afternoons, 30-minute exams, 5 days: 65 slots
+        slots = [(doctor, datetime.combine(MONDAY + timedelta(days=day), time(h, m)))
+                 for day in range(5)
+                 for doctor, hours in (("D001", range(9, 12)), ("D002", range(13, 16)))
+                 for h in hours for m in (0, 30)]
+        got = _together(n, lambda i: _book(agenda, convs[i], *slots[i]))
+        assert all(isinstance(g, Appointment) for g in got), [g for g in got
+                                                                if not isinstance(g, Appointment)]
+        assert len(agenda.confirmed()) == n
+        assert len(agenda.audit("book")) == n and len(agenda.outbox()) == n
+        _independent_check(agenda)
+    finally:
+        agenda.db.dispose()
+
+
+def test_reschedules_and_cancels_racing_with_new_bookings_stay_consistent(db_url: str
+                                                                          ) -> None:
+    agenda = _agenda(db_url)
+    try:
+        movers = [agenda.convocation() for _ in range(10)]
+        newcomers = [agenda.convocation() for _ in range(10)]
+        for i, conv in enumerate(movers):
+            _book(agenda, conv, "D001", datetime.combine(MONDAY + timedelta(days=i // 5),
+                                                         time(9 + (i % 5) // 2, 30 * (i % 2))))
+        targets = [datetime.combine(MONDAY + timedelta(days=2 + i // 6),
+                                    time(9 + (i % 6) // 2, 30 * (i % 2))) for i in range(10)]
+
+        def work(i: int) -> Any:
+            if i < 10:  # half the movers cancel, half move to Wednesday/Thursday
+                with agenda.db.session() as s:
+                    if i % 2:
+                        return cancel(s, movers[i], Actor.victim(movers[i]), reason="x",
+                                      notices=agenda.notices, settings=agenda.settings,
+                                      now=NOW)
+                    return book(s, movers[i], SlotChoice("D001", "BRU", targets[i]),
+                                Actor.victim(movers[i]), reason="moved",
+                                notices=agenda.notices, settings=agenda.settings, now=NOW)
+            # the newcomers want the same Wednesday/Thursday slots, or a freed Monday one
+            j = i - 10
+            start = targets[j] if j % 2 == 0 else datetime.combine(
+                MONDAY + timedelta(days=j // 5), time(9 + (j % 5) // 2, 30 * (j % 2)))
+            return _book(agenda, newcomers[j], "D001", start)
+
+        got = _together(20, work)
+        unexpected = [g for g in got if isinstance(g, Exception)
+                      and not isinstance(g, SlotTaken)]
+        assert not unexpected, unexpected
+        _independent_check(agenda)
+        confirmed = agenda.confirmed()
+        successes = [g for g in got if isinstance(g, Appointment)]
+        with agenda.db.session() as s:
+            cancelled = s.exec(select(Appointment).where(
+                Appointment.status == "cancelled")).all()
+        assert len(confirmed) + len(cancelled) == 10 + len(
+            [g for g in got[10:] if isinstance(g, Appointment)])
+        # every success left one audit entry and its message(s); a refusal none
+        kinds = Counter(m["kind"] for m in agenda.outbox())
+        audit = Counter(e.action for e in agenda.audit())
+        assert audit["reschedule"] == kinds["change"] == len(
+            [g for g in got[:10:2] if isinstance(g, Appointment)])
+        assert audit["cancel"] == kinds["cancellation"] == 5
+        assert audit["book"] == kinds["convocation"] == 10 + len(
+            [g for g in got[10:] if isinstance(g, Appointment)])
+        assert len(successes) >= 10
+    finally:
+        agenda.db.dispose()
