@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -161,18 +161,22 @@ def _login(request: Request) -> RedirectResponse:
 # ------------------------------------------------------------------ rendering
 
 
-def _switch_links(request: Request) -> dict[str, str]:
-    """The same page in each language (``?lang=``, kept with the other query values)."""
+def _switch_links(request: Request, path: str | None) -> dict[str, str] | None:
+    """The same page in each language (``?lang=``, with the other query values).  After
+    a form was sent (a POST) the links lead to the page the form belongs to, ``path``;
+    an answer to a POST with no such page has no language links."""
+    if request.method != "GET" and path is None:
+        return None
     query = {k: v for k, v in request.query_params.items() if k not in ("lang", "done")}
-    return {code: f"{request.url.path}?{urlencode({**query, 'lang': code})}"
+    return {code: f"{path or request.url.path}?{urlencode({**query, 'lang': code})}"
             for code in i18n.LANGUAGES}
 
 
 def render(request: Request, language: str, template: str, context: dict[str, Any],
-           status: int = 200) -> HTMLResponse:
+           status: int = 200, *, path: str | None = None) -> HTMLResponse:
     """``template`` in ``language``; remembers a language asked for with ``?lang=``."""
     html = i18n.environment(language).get_template(template).render(
-        {"switch": _switch_links(request), **context})
+        {"switch": _switch_links(request, path), **context})
     response = HTMLResponse(html, status_code=status, headers=NO_STORE)
     if request.query_params.get("lang") == language:
         response.set_cookie(i18n.COOKIE, language, max_age=i18n.COOKIE_MAX_AGE_S,
@@ -255,7 +259,8 @@ def _page(request: Request, session: Session, state: AppState, access: Access,
         "reference": view.reference, "errors": errors, "form": sent.values,
         "anchors": ANCHORS, "notice": notice, "ics_url": _ics_url(access),
         "place_name": place_name, "bring": [_bring(language, item.code, item.text)
-                                            for item in view.bring]}, status)
+                                            for item in view.bring]}, status,
+        path=access.base)
 
 
 def _bring(language: str, code: str, text: str) -> str:
@@ -545,6 +550,12 @@ def victim_waitlist(request: Request, session: SessionDep, state: StateDep, toke
                        request, session, state, access, view, lang, on))
 
 
+@router.get("/v/{token}/{action}")
+def victim_form_url(token: str, action: str) -> Response:
+    """A form's address opened as a page (a bookmark, a reload): the page itself."""
+    return RedirectResponse(f"/v/{quote(token, safe='')}", status_code=303)
+
+
 @router.get("/hr", response_class=HTMLResponse)
 def hr_list(request: Request, session: SessionDep, state: StateDep) -> Response:
     """An HR user's employees' convocations: reference, name, state, appointment."""
@@ -580,6 +591,12 @@ def hr_page(request: Request, session: SessionDep, state: StateDep, convocation:
             done: str | None = None) -> Response:
     return _hr(request, session, state, convocation, lambda access, view, lang: _page(
         request, session, state, access, view, lang, notice=_notice(lang, done)))
+
+
+@router.get("/hr/c/{convocation}/{action}")
+def hr_form_url(convocation: str, action: str) -> Response:
+    """A form's address opened as a page: the employee's page itself."""
+    return RedirectResponse(f"/hr/c/{quote(convocation, safe='')}", status_code=303)
 
 
 @router.post("/hr/c/{convocation}/book")

@@ -93,7 +93,7 @@ def test_the_page_shows_when_where_with_whom_and_the_way_but_nothing_medical(
     when = re.search(r'id="appt-when">([^<]+)<', html)
     assert when and "8 December 2026" in when.group(1) and "09:00" in when.group(1)
     assert "Dr. Peeters" in html and "Medex Brussel/Bruxelles" in html
-    assert "Brussel-Zuid/Bruxelles-Midi" in html and "minutes on foot" in html
+    assert "Brussel-Zuid/Bruxelles-Midi" in html and "min on foot" in html
     assert 'id="map"' in html and 'role="img"' in html and "aria-label=" in html
     assert "Your appointment is confirmed" in html
     assert f'href="/v/{victims.token("ann")}.ics"' in html
@@ -160,6 +160,10 @@ def test_book_then_move_then_cancel_with_post_redirect_get(victims: Victims) -> 
     assert "Please give a reason." in r.text
     assert 'aria-invalid="true" aria-describedby="err-reason"' in r.text
     assert 'href="#book-reason"' in r.text and f'value="{second}" checked' in r.text
+    token = victims.token("bert")
+    assert f'href="/v/{token}?lang=fr"' in r.text  # the switch leads to the page, not the form
+    back = victims.client.get(f"/v/{token}/book", follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/v/{token}"
     post(victims, "bert", "book", {"slot": second, "reason": "I work that day"})
     html = get(victims, "bert", lang="en", done="moved")
     assert "Your appointment has been moved." in html
