@@ -39,8 +39,11 @@ _TOKEN = re.compile(r"^([0-9a-z]{1,12})\.([0-9a-z]{1,5})\.([A-Za-z0-9_-]{11})$")
 _KEY_LABEL = b"medex victim personal link v1"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
-NEW_LINK = ("Call Medex at the number in your convocation letter, or answer the e-mail, "
-            "to receive a new link.")
+
+def new_link(contact: str | None = None) -> str:
+    """How a victim gets a new link: the phone number of their letter, or ``contact``."""
+    written = f", or write to {contact}," if contact else ""
+    return f"Call Medex at the number in your convocation letter{written} to receive a new link."
 
 
 class LinkInvalid(NotFound):
@@ -48,9 +51,9 @@ class LinkInvalid(NotFound):
 
     code = "link_invalid"
 
-    def __init__(self) -> None:
+    def __init__(self, contact: str | None = None) -> None:
         super().__init__("This link is not valid. Check that it was copied completely, or "
-                         "open it again from your letter, SMS or e-mail. " + NEW_LINK)
+                         "open it again from your letter, SMS or e-mail. " + new_link(contact))
 
 
 class LinkExpired(ServiceError):
@@ -58,8 +61,8 @@ class LinkExpired(ServiceError):
 
     status, code = 410, "link_expired"
 
-    def __init__(self, last_day: date) -> None:
-        super().__init__(f"This link expired on {last_day.isoformat()}. " + NEW_LINK)
+    def __init__(self, last_day: date, contact: str | None = None) -> None:
+        super().__init__(f"This link expired on {last_day.isoformat()}. " + new_link(contact))
         self.last_day = last_day
 
 
@@ -81,12 +84,14 @@ def _brussels_today() -> date:
 
 @dataclass(frozen=True)
 class VictimLinks:
-    """Makes and reads the personal links; ``today`` is the Brussels date (injectable)."""
+    """Makes and reads the personal links; ``today`` is the Brussels date (injectable);
+    ``contact`` (an address victims may write to) goes into the errors' advice."""
 
     secret: bytes
     base_url: str
     valid_days: int = 90
     today: Callable[[], date] = _brussels_today
+    contact: str | None = None
     _key: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,7 +103,8 @@ class VictimLinks:
     @classmethod
     def from_settings(cls, settings: Settings) -> VictimLinks:
         return cls(secret=settings.secret_key.get_secret_value().encode(),
-                   base_url=settings.public_base_url, valid_days=settings.link_valid_days)
+                   base_url=settings.public_base_url, valid_days=settings.link_valid_days,
+                   contact=settings.organizer_email)
 
     def _sign(self, body: str) -> str:
         mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES]
@@ -125,17 +131,17 @@ class VictimLinks:
         or :class:`LinkExpired`."""
         convocation_id, last = self._checked(token)
         if self.today() > last:
-            raise LinkExpired(last)
+            raise LinkExpired(last, self.contact)
         return convocation_id
 
     def _checked(self, token: str) -> tuple[int, date]:
         found = _TOKEN.match(token)
         if found is None:
-            raise LinkInvalid()
+            raise LinkInvalid(self.contact)
         ident, day, signature = found.groups()
         if not hmac.compare_digest(self._sign(f"{ident}.{day}"), signature):
-            raise LinkInvalid()
+            raise LinkInvalid(self.contact)
         try:
             return int(ident, 36), EPOCH + timedelta(days=int(day, 36))
         except OverflowError:  # signed by us, so never; but never a 500 either
-            raise LinkInvalid() from None
+            raise LinkInvalid(self.contact) from None

@@ -85,7 +85,7 @@ def link_access(token: str, state: StateDep, session: SessionDep, response: Resp
     links = state.notices.links
     convocation_id = links.read(token)
     if session.get(Convocation, convocation_id) is None:
-        raise LinkInvalid()
+        raise LinkInvalid(links.contact)
     response.headers.update(NO_STORE)
     return Access(convocation_id, Actor.victim(convocation_id),
                   link_expires=links.last_day(token))

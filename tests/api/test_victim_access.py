@@ -151,6 +151,7 @@ def test_every_victim_route_tells_an_expired_link_apart(victims: Victims) -> Non
         assert r.status_code == 410, (method, path, r.text)
         body = r.json()
         assert body["code"] == "link_expired" and "new link" in body["detail"]
+        assert victims.svc.settings.organizer_email in body["detail"]
         _reveals_nobody(r)
     assert _audit(victims) == before
 
