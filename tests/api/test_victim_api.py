@@ -347,3 +347,39 @@ def test_victims_racing_for_one_slot_over_http_exactly_one_wins(victims: Victims
             Appointment.status == "confirmed",
             Appointment.start == datetime.fromisoformat(slot["start"]))).all()
     assert len([a for a in booked if a.doctor_id == victims.svc.ids[slot["doctor"]]]) == 1
+
+
+# ------------------------------------------------------------------ the link in every message
+
+
+def _bodies(v: Victims, kind: str) -> list[str]:
+    with v.svc.db.engine.connect() as conn:
+        rows = conn.execute(select(OUTBOX.c.body).where(OUTBOX.c.kind == kind)).all()
+    return [r.body for r in rows]
+
+
+def _link_of(v: Victims, body: str) -> int:
+    base = v.svc.settings.public_base_url + "/v/"
+    token = body[body.index(base) + len(base):].split()[0]
+    return v.links.read(token)
+
+
+def test_every_message_carries_the_convocations_own_link(victims: Victims) -> None:
+    bert = victims.conv["bert"]
+    first, second = _slots(victims, "bert")[:2]
+    assert _book(victims, "bert", first).status_code == 200
+    assert _book(victims, "bert", second, reason="another day suits me").status_code == 200
+    r = victims.client.request("DELETE", victims.v("bert", "/booking"),
+                               json={"reason": "I am better"})
+    assert r.status_code == 200
+    for kind in ("convocation", "change", "cancellation"):
+        bodies = _bodies(victims, kind)
+        assert bodies, kind
+        assert {_link_of(victims, b) for b in bodies} == {bert}, kind
+        assert all("/a/" not in b for b in bodies)
+    from api.notices import remind_context
+
+    context = remind_context(victims.svc.db, victims.svc.settings)
+    reminded = context.source(WEEK, WEEK + timedelta(days=6))
+    ann = next(a for a in reminded if a.contact.name == "Ann Aerts")
+    assert victims.links.read(ann.link.rsplit("/", 1)[1]) == victims.conv["ann"]
