@@ -311,6 +311,8 @@ def _refused(session: Session, exc: ServiceError | IntegrityError, language: str
         named = {p.field for p in exc.problems if p.field}
         if "reason" in named:
             return {field_ if field_ != "slot" else "reason": _("Please give a reason.")}
+    if isinstance(exc, booking.TooLate):
+        return {field_: _("This appointment can no longer be changed online.")}
     if isinstance(exc, BookingRefused | Conflict):
         return {field_: _("This change is not possible (any more) online. Choose another "
                           "time, or call Medex at the number in your convocation letter.")}

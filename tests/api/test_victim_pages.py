@@ -6,10 +6,12 @@ the colours of ``victim.css`` meet WCAG AA."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +309,94 @@ def _login_any(v: Victims, email: str) -> Any:
     client.post("/login", data={"username": email, "password": PASSWORD},
                 follow_redirects=False)
     return client
+
+
+# ------------------------------------------------------------ structure for assistive technology
+
+
+class Structure(HTMLParser):
+    """The controls, labels, headings and radio groups of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str]] = []
+        self.labels: set[str] = set()
+        self.headings: list[int] = []
+        self.ids: list[str] = []
+        self.fieldsets: list[dict[str, Any]] = []
+        self.radios_outside: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+            self.controls.append(a)
+            if a.get("type") in ("radio", "checkbox"):
+                if self.fieldsets:
+                    self.fieldsets[-1]["controls"] += 1
+                else:
+                    self.radios_outside.append(a.get("id", "?"))
+        elif tag == "label" and a.get("for"):
+            self.labels.add(a["for"])
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "fieldset":
+            self.fieldsets.append({"legend": False, "controls": 0})
+        elif tag == "legend" and self.fieldsets:
+            self.fieldsets[-1]["legend"] = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "fieldset" and self.fieldsets:
+            done = self.fieldsets.pop()
+            assert done["legend"], "a fieldset without a legend"
+
+
+def check_structure(html: str) -> Structure:
+    found = Structure()
+    found.feed(html)
+    unlabelled = [c.get("id") or c.get("name") for c in found.controls
+                  if c.get("id") not in found.labels and not c.get("aria-label")]
+    assert unlabelled == []
+    assert found.radios_outside == [], "radios and checkboxes belong in a fieldset"
+    assert found.headings and found.headings[0] == 1 and found.headings.count(1) == 1
+    for before, after in itertools.pairwise(found.headings):
+        assert after <= before + 1, f"h{before} then h{after}"
+    duplicates = {i for i in found.ids if found.ids.count(i) > 1}
+    assert duplicates == set()
+    for described in re.findall(r'aria-describedby="([^"]+)"', html):
+        for ref in described.split():
+            assert ref in found.ids, ref
+    return found
+
+
+def test_every_control_has_a_label_and_the_headings_and_groups_are_in_order(
+        victims: Victims) -> None:
+    pages = [get(victims, key, lang=lang) for key, lang in (("ann", "nl"), ("bert", "fr"))]
+    pages.append(get(victims, "bert", lang="en", day="nonsense", part="night"))
+    pages.append(post(victims, "bert", "preferences", {"away_from": "2026-02-30",
+                                                      "away_to": "x"}, status=422).text)
+    for html in pages:
+        found = check_structure(html)
+        assert len(found.controls) > 10
+    hr = _login(victims, "hr@a.example")
+    check_structure(hr.get("/hr").text)
+    check_structure(hr.get(f"/hr/c/{victims.conv['ann']}").text)
+    check_structure(victims.client.get("/v/nonsense").text)
+
+
+@pytest.mark.parametrize("bad", [
+    '<h1>t</h1><input id="a" name="a">',
+    '<h1>t</h1><fieldset><input type="radio" id="r"><label for="r">r</label></fieldset>',
+    '<h1>t</h1><input type="checkbox" id="c"><label for="c">c</label>',
+    '<h1>t</h1><h3>skipped a level</h3>',
+    '<h2>no h1</h2>',
+    '<h1>t</h1><p id="x"></p><p id="x"></p>',
+    '<h1>t</h1><input id="a" aria-describedby="nowhere"><label for="a">a</label>',
+])
+def test_the_structure_check_catches_a_bad_page(bad: str) -> None:
+    with pytest.raises(AssertionError):
+        check_structure(bad)
 
 
 # ------------------------------------------------------------------ the sources
