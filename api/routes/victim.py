@@ -167,7 +167,7 @@ def offered(session: Session, state: StateDep, access: Access, *, centre: str | 
     return SlotsOut(items=slot_out(session, slots))
 
 
-def conflict_body(session: Session, state: StateDep, access: Access, exc: Any,
+def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTaken,
                   limit: int = 10) -> JSONResponse:
     """409 for a slot taken meanwhile: the friendly sentence and fresh alternatives (read
     after the failed attempt was rolled back)."""
@@ -221,6 +221,7 @@ WRITES = responses(404, 409, 422)
 TAKEN: dict[int | str, dict[str, Any]] = {
     409: {"model": SlotTakenOut, "description": "The slot was taken meanwhile (code "
           "slot_taken, with fresh alternatives), or a rule or the cut-off refuses it"}}
+
 
 def _victim_router() -> APIRouter:
     router = APIRouter(prefix="/api/v/{token}", tags=["victim"],
