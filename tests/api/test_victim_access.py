@@ -314,3 +314,53 @@ def test_an_admin_makes_an_hr_user_through_the_api_who_then_logs_in(victims: Vic
     listed = victims.client.get("/api/hr/convocations", headers=hr).json()
     assert {c["name"] for c in listed["items"]} == {"Ann Aerts", "Bert Bosmans"}
     assert victims.client.get("/api/users", headers=hr).status_code == 403
+
+
+# ------------------------------------------------------------------ the pages too
+
+
+PAGE_ROUTES = [("GET", "/v/{t}"), ("GET", "/v/{t}.ics"), ("GET", "/v/{t}/book"),
+               ("POST", "/v/{t}/book"), ("POST", "/v/{t}/cancel"),
+               ("POST", "/v/{t}/preferences"), ("POST", "/v/{t}/waitlist")]
+HR_PAGE_ROUTES = [("GET", "/hr/c/{c}"), ("GET", "/hr/c/{c}/invite.ics"),
+                  ("GET", "/hr/c/{c}/book"), ("POST", "/hr/c/{c}/book"),
+                  ("POST", "/hr/c/{c}/cancel"), ("POST", "/hr/c/{c}/preferences"),
+                  ("POST", "/hr/c/{c}/waitlist")]
+FORM = {"doctor": "D001", "centre": "BRU", "start": "2026-12-09T09:00", "reason": "a test",
+        "on": "1", "weekday": "1"}
+
+
+def test_the_pages_refuse_a_foreign_altered_or_expired_link(victims: Victims) -> None:
+    ident, day, sig = victims.token("ann").split(".")
+    flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    old = VictimLinks(links_secret(victims), "x", 90, today=lambda: TODAY - timedelta(200))
+    expired = old.token(victims.conv["ann"])
+    before = _audit(victims)
+    for method, path in PAGE_ROUTES:
+        for token, status in ((f"{base36(victims.conv['cleo'])}.{day}.{sig}", 404),
+                              (f"{ident}.{day}.{flipped}", 404), (expired, 410)):
+            r = victims.client.request(method, path.replace("{t}", token), data=FORM,
+                                       follow_redirects=False)
+            if r.status_code == 303:  # a form's address opened: back to the page itself
+                assert method == "GET" and r.headers["location"] == f"/v/{token}"
+                continue
+            assert r.status_code == status, (method, path, token, r.status_code)
+            _reveals_nobody(r)
+    assert _audit(victims) == before
+
+
+def test_the_hr_pages_refuse_another_employers_convocation(victims: Victims) -> None:
+    browser = victims.cookie_client("hr@a.example")
+    page = browser.get("/hr")
+    assert page.status_code == 200 and "Cléo Claes" not in page.text
+    before = _audit(victims)
+    for method, path in HR_PAGE_ROUTES:
+        for key in (victims.conv["cleo"], victims.conv["dirk"], 999_999):
+            r = browser.request(method, path.replace("{c}", str(key)), data=FORM,
+                                follow_redirects=False)
+            if r.status_code == 303:  # a form's address opened: back to the page itself
+                assert method == "GET" and r.headers["location"] == f"/hr/c/{key}"
+                continue
+            assert r.status_code in (403, 404), (method, path, key, r.status_code)
+            _reveals_nobody(r)
+    assert _audit(victims) == before
