@@ -53,9 +53,14 @@ LEAFLET = {"leaflet.js": "text/javascript", "leaflet.css": "text/css"}
 LEAFLET_DIR = Path(__file__).resolve().parents[1] / "geo" / "whatif" / "static" / "leaflet"
 SLOTS_SHOWN = 12
 """A phone screen of choices; the filters narrow them down."""
+CSP = ("default-src 'self'; img-src 'self' data: https://tile.openstreetmap.org; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+"""Only the service's own scripts and styles; the map's tiles from OpenStreetMap."""
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "strict-origin",
-            "X-Robots-Tag": "noindex, nofollow"}
-"""The pages hold a personal key in their URL: never cached, never sent on as a referrer."""
+            "X-Robots-Tag": "noindex, nofollow", "Content-Security-Policy": CSP,
+            "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+"""The pages hold a personal key in their URL: never cached, never sent on as a referrer,
+never framed by another site."""
 ANCHORS = {"slot": "slot-1", "reason": "book-reason", "cancel_reason": "cancel-reason",
            "weekdays": "wd-0", "away_from": "away-from", "away_to": "away-to",
            "centre": "f-centre", "day": "f-day", "part": "f-part", "waitlist": "waitlist"}

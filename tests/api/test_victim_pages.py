@@ -83,6 +83,22 @@ def test_the_page_renders_in_each_language_and_remembers_it(victims: Victims,
     assert html.count('aria-current="true"') == 1
 
 
+@pytest.mark.parametrize(("query", "cookie", "own", "accept", "expected"), [
+    ("fr", "de", "nl", "en", "fr"),
+    (None, "de", "nl", "en", "de"),
+    ("xx", None, "nl", "fr", "nl"),
+    (None, "zz", None, "de-BE,de;q=0.9,fr;q=0.8", "de"),
+    (None, None, None, "es, fr;q=0.5, nl;q=0.7", "nl"),
+    (None, None, None, "en-GB;q=nonsense, fr", "fr"),
+    (None, None, None, "", "nl"),
+    ("EN", None, None, "", "en"),
+])
+def test_the_language_asked_for_then_remembered_then_own_then_the_browsers(
+        query: str | None, cookie: str | None, own: str | None, accept: str,
+        expected: str) -> None:
+    assert i18n.choose(query, cookie, own, accept) == expected
+
+
 def test_the_victims_own_language_by_default(victims: Victims) -> None:
     assert lang_of(get(victims, "cleo")) == "fr"
     assert lang_of(get(victims, "ann")) == "nl"
@@ -99,6 +115,10 @@ def test_the_page_shows_when_where_with_whom_and_the_way_but_nothing_medical(
     assert 'id="map"' in html and 'role="img"' in html and "aria-label=" in html
     assert "Your appointment is confirmed" in html
     assert f'href="/v/{victims.token("ann")}.ics"' in html
+    r = victims.client.get(f"/v/{victims.token('ann')}")
+    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "strict-origin"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     nl = get(victims, "ann", lang="nl")
     assert "Medex Brussel<" in nl or "Medex Brussel\n" in nl or "Medex Brussel," in nl
     for word in MEDICAL:

@@ -18,9 +18,16 @@ PHONE = {"width": 390, "height": 844}
 
 
 def new_page(browser: Any, **kw: Any) -> Any:
+    """A page whose script errors and refused resources (CSP) are kept in ``page.problems``."""
     page = browser.new_page(**kw)
     page.set_default_timeout(15_000)
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location}")
+            if msg.type == "error" and "tile.openstreetmap.org" not in str(msg.location)
+            else None)
+    page.problems = problems
     return page
 
 
@@ -84,6 +91,11 @@ def test_open_switch_language_pick_move_and_cancel_with_the_keyboard(
     assert page.get_attribute("#notice", "role") == "status"
     assert page.get_attribute("html", "lang") == "en"  # remembered
     assert "Dr. Peeters" in page.inner_text("#appt-doctor")
+    # the way there in words, and the map (without its tiles) as a named picture
+    assert "min on foot" in page.inner_text("#route-station")
+    page.wait_for_selector("#map.leaflet-container")
+    assert page.is_visible("#map") and page.get_attribute("#map", "role") == "img"
+    assert page.get_attribute("#map", "aria-label")
 
     # move it: another time, a reason typed in, Space on the button
     tab_to(page, "slot-1")
@@ -108,6 +120,7 @@ def test_open_switch_language_pick_move_and_cancel_with_the_keyboard(
     assert "has been cancelled" in page.inner_text("#notice")
     assert page.locator("#appt-when").count() == 0
     assert "was cancelled" in page.inner_text("#file-status")
+    assert page.problems == []
     page.close()
 
 
@@ -127,6 +140,7 @@ def test_errors_take_the_focus_and_a_phone_screen_does_not_scroll_sideways(
         page.goto(url)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= PHONE["width"], (url, wide)
+    assert page.problems == []
     page.goto(f"{live.url}/v/1.zz.AAAAAAAAAAA")
     assert "Ce lien n'est pas valable" in page.inner_text("h1")  # the language remembered
     page.close()
@@ -156,4 +170,5 @@ def test_an_hr_user_books_for_an_employee_with_the_keyboard(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "Your appointment is booked." in page.inner_text("#notice")
+    assert page.problems == []
     page.close()
