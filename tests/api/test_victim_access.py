@@ -364,3 +364,12 @@ def test_the_hr_pages_refuse_another_employers_convocation(victims: Victims) -> 
             assert r.status_code in (403, 404), (method, path, key, r.status_code)
             _reveals_nobody(r)
     assert _audit(victims) == before
+
+
+def test_a_login_token_is_no_personal_link(victims: Victims) -> None:
+    for headers in (victims.hr["hr_a"], victims.svc.as_("planner")):
+        bearer = headers["Authorization"].removeprefix("Bearer ")
+        for method, path in _routes(victims, "/api/v/"):
+            r = _call(victims, method, path.replace("{token}", bearer), headers)
+            assert r.status_code == 404 and r.json()["code"] == "link_invalid", (path, r.text)
+            _reveals_nobody(r)
