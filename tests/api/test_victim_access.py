@@ -373,3 +373,11 @@ def test_a_login_token_is_no_personal_link(victims: Victims) -> None:
             r = _call(victims, method, path.replace("{token}", bearer), headers)
             assert r.status_code == 404 and r.json()["code"] == "link_invalid", (path, r.text)
             _reveals_nobody(r)
+
+
+def test_hr_gets_nothing_from_the_victims_api_without_a_link(victims: Victims) -> None:
+    for path in ("/api/v", "/api/v/", "/api/v//slots", "/api/v/%20", "/api/v/ /booking"):
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            r = _call(victims, method, path, victims.hr["hr_a"])
+            assert r.status_code in (404, 405), (method, path, r.status_code)
+            _reveals_nobody(r)
