@@ -28,7 +28,7 @@ from api.deps import AppState
 from api.errors import BookingRefused, Conflict, Invalid, ServiceError
 from api.notices import notice_appointments
 from api.tables import Appointment, AppointmentStatus, User
-from api.victim_page_data import centres_for, doctor_names, last_cancelled
+from api.victim_page_data import centres_for, doctor_names, last_cancelled, session_days
 from api.victim_schemas import VictimConvocationOut
 from api.victim_view import victim_view
 from notify import ics
@@ -135,7 +135,8 @@ def page(request: Request, session: Session, state: AppState, access: Access,
     sent = sent or Sent()
     today = _today(state)
     centres = centres_for(session, language)
-    days = forms.offered_days(view, today)
+    days = forms.offered_days(view, today, session_days(
+        session, forms.first_day(view, today), view.window_to))
     filters, filter_errors = forms.parse_filters(request.query_params, [c for c, _n in centres],
                                                  days, _)
     errors = {**filter_errors, **sent.errors}

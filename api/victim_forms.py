@@ -11,7 +11,7 @@ period, an end before its start, an unknown slot.  They never raise on input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -63,12 +63,16 @@ def first_day(file: VictimConvocationOut, today: date) -> date:
     return max(file.window_from, today)
 
 
-def offered_days(file: VictimConvocationOut, today: date) -> list[date]:
-    """The working days on which an exam may still take place (the day filter)."""
+def offered_days(file: VictimConvocationOut, today: date,
+                 session_days: Collection[date] | None = None) -> list[date]:
+    """The working days on which an exam may still take place (the day filter): from
+    today or the release to the deadline, and among ``session_days`` (the days some doctor
+    examines) when given."""
     out: list[date] = []
     day = first_day(file, today)
     while day <= file.window_to and len(out) < MAX_DAYS:
-        if DEFAULT_CALENDAR.is_working_day(day):
+        if DEFAULT_CALENDAR.is_working_day(day) and (session_days is None
+                                                     or day in session_days):
             out.append(day)
         day += timedelta(days=1)
     return out

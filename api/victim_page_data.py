@@ -1,17 +1,18 @@
 """The little the victims' page reads beside the victim's view (:mod:`api.victim_view`):
 the centres' names in the page's language (the victim may choose any centre), the
-doctors' names of the offered slots, and the day of a cancelled appointment (to say so).
+doctors' names of the offered slots, the days on which doctors examine (the day filter),
+and the day of a cancelled appointment (to say so).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from sqlmodel import Session, col, select
 
-from api.tables import Appointment, AppointmentStatus, Centre, Doctor
+from api.tables import Appointment, AppointmentStatus, Centre, Doctor, DoctorSession
 from geo.centres import load_centres
 
 
@@ -50,3 +51,9 @@ def last_cancelled(session: Session, convocation_id: int) -> datetime | None:
         Appointment.status == AppointmentStatus.CANCELLED).order_by(
         col(Appointment.updated_at).desc(), col(Appointment.id).desc())).first()
     return found.start if found else None
+
+
+def session_days(session: Session, first: date, last: date) -> set[date]:
+    """The days from ``first`` to ``last`` on which some doctor examines (a session)."""
+    day = col(DoctorSession.day)
+    return set(session.exec(select(day).where(day >= first, day <= last).distinct()))

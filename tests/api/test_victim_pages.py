@@ -160,6 +160,10 @@ def test_nonsense_filters_are_dropped_with_a_message_at_their_field(victims: Vic
     assert 'id="f-day" name="day" aria-invalid="true" aria-describedby="err-day"' in html
     assert 'id="error-summary"' in html and 'href="#f-day"' in html
     assert slot_values(html)  # every slot is still offered
+    days = re.findall(r'<option value="(\d{4}-\d\d-\d\d)"', html)
+    assert days == [str(WEEK + timedelta(days=i)) for i in range(5)]  # the doctors' days
+    html = get(victims, "bert", lang="en", day="2026-12-02")
+    assert "No examination is possible on that day. All days are shown." in html
     wednesday = WEEK + timedelta(days=2)
     only = slot_values(get(victims, "bert", day=str(wednesday), part="afternoon"))
     assert only and all(v.split("|")[2].startswith(f"{wednesday}T1") for v in only)
