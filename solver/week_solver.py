@@ -27,6 +27,7 @@ import numpy as np
 from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
 from solver.home_rounds import HomeResult, solve_home_rounds
+from solver.home_routes import best_routes, home_bound, routes_of, trivial_bound
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
 from solver.stopping import ShouldStop
@@ -81,15 +82,8 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
         on_progress(Progress(first_feasible, greedy_cost, None))
     if on_solution:
         on_solution(_as_tuple(line.placed, len(problem.tasks)), greedy_cost)
-    homes = solve_home_rounds(problem, home, time_limit=HOME_SHARE * time_limit,
-                              workers=workers, hint=line.placed, should_stop=should_stop)
-    greedy_homes = {t: line.placed[t] for t in home if t in line.placed}
-    greedy_home_cost = sum(line.cost(t, w.segment, w.start) for t, w in greedy_homes.items()) \
-        + problem.unscheduled_cost * (len(home) - len(greedy_homes))
-    if greedy_home_cost < homes.cost:
-        log.info("home rounds: the greedy start (%d) stays, better than %d", greedy_home_cost,
-                 homes.cost)
-        homes = HomeResult(greedy_homes, greedy_home_cost, homes.bound, False)
+    homes = _solve_home(problem, home, line, started + HOME_SHARE * time_limit, workers,
+                        should_stop)
     taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     in_home = set(home)
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
@@ -117,9 +111,12 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
             on_solution(_as_tuple(merged.placed, len(problem.tasks)), timeline_cost(merged))
 
     part_start = tuple(line.placed.get(t) for t in rest)
+    # the centre part's bound must hold whatever the rounds take of the day limits: it may
+    # not use a limit the rounds lowered
+    lowered = any(taken[d] for d in range(len(problem.day_limit)))
     part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()), workers=workers,
                           on_progress=progress, on_solution=solution, should_stop=should_stop,
-                          start=part_start)
+                          start=part_start, limits_lowered=lowered)
     merged = combine(part.placements)
     cost, placed = timeline_cost(merged), merged.placed
     if greedy_cost < cost:
@@ -134,6 +131,48 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
     return WeekSolution(placements=tuple(placed.get(t) for t in range(len(problem.tasks))),
                         cost=cost, lower_bound=bound, optimal=bound is not None and bound >= cost,
                         first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
+
+
+def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline: float,
+                workers: int, should_stop: ShouldStop | None) -> HomeResult:
+    """The home part: its bound by column generation over routes, the best plan among the
+    routes' MIP, the start's own home visits and (if time is left) the CP-SAT model."""
+    start_homes = {t: line.placed[t] for t in home if t in line.placed}
+    start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
+        + problem.unscheduled_cost * (len(home) - len(start_homes))
+    now = time.monotonic()
+    lp = home_bound(problem, home, now + 0.6 * (deadline - now),
+                    seed=routes_of(problem, start_homes))
+    best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
+    if best.optimal:
+        return best
+    found = best_routes(problem, home, lp.routes, max(0.1, deadline - time.monotonic()))
+    if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
+        best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
+    log.info("home rounds: cost %d, bound %d (start %d, LP %s after %d rounds)", best.cost,
+             lp.bound, start_cost, "converged" if lp.converged else "stopped", lp.rounds)
+    left = deadline - time.monotonic()
+    if not best.optimal and left > 1.0 and not (should_stop and should_stop()):
+        exact = solve_home_rounds(problem, home, time_limit=left, workers=workers,
+                                  hint=best.placements, should_stop=should_stop)
+        if exact.cost < best.cost and _home_fits(problem, exact.placements):
+            best = HomeResult(exact.placements, exact.cost, lp.bound, exact.cost <= lp.bound)
+    return best
+
+
+def _home_fits(problem: WeekProblem, placements: dict[int, Placement]) -> bool:
+    """Whether home visits keep every rule (drives, rounds, day limits), placed in order."""
+    line = Timeline(problem)
+    for t, where in sorted(placements.items(), key=lambda kv: (kv[1].segment, kv[1].start)):
+        spec = problem.tasks[t]
+        if spec.fixed is not None and (where.segment, where.start) != spec.fixed:
+            return False
+        if not any(o.segment == where.segment for o in spec.options) or \
+                not line.fits(t, where.segment, where.start):
+            log.warning("home plan breaks a rule at task %d: not used", t)
+            return False
+        line.place(t, where.segment, where.start)
+    return True
 
 
 def _best_start(problem: WeekProblem, start: tuple[Placement | None, ...] | None) -> Timeline:
@@ -162,7 +201,11 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                    on_progress: Callable[[Progress], None] | None,
                    on_solution: OnSolution | None = None,
                    should_stop: ShouldStop | None = None,
-                   start: tuple[Placement | None, ...] | None = None) -> WeekSolution:
+                   start: tuple[Placement | None, ...] | None = None,
+                   limits_lowered: bool = False) -> WeekSolution:
+    """The centre part.  ``limits_lowered``: the doctor-day limits are what home rounds left
+    of them, so only bounds that ignore those limits are valid for the week (the LP over
+    merged segments drops them)."""
     started = time.monotonic()
 
     def stopped() -> bool:
@@ -177,7 +220,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
     best_cost = timeline_cost(line)
     best = dict(line.placed)
     first_feasible = elapsed()
-    bound: int | None = None
+    bound: int | None = trivial_bound(problem, list(range(len(problem.tasks))))
     if on_progress:
         on_progress(Progress(first_feasible, best_cost, None))
     if on_solution:
@@ -209,7 +252,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                       merged_lp.x[to_merged], merged_lp.rounds, merged_lp.converged)
         stats["lp_seconds"] = elapsed()
         stats["lp_rounds"] = lp.rounds
-        bound = lp.bound
+        if lp.bound is not None:
+            bound = max(bound or 0, lp.bound)
         if lp.bound is not None and lp.converged:
             rounded = _round_lp(problem, cols, lp)
             cost = timeline_cost(rounded)
@@ -235,7 +279,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                                  should_stop)
             if not result.feasible:
                 break
-            if result.optimal and lp.bound is not None and lp.converged and round_no == 0:
+            if result.optimal and lp.bound is not None and lp.converged and round_no == 0 \
+                    and not limits_lowered:
                 excluded = lp.reduced[~keep]
                 floor = lp.value + (float(excluded.min()) if len(excluded) else np.inf)
                 if floor >= result.objective - 1e-6:
