@@ -267,6 +267,7 @@ def test_after_the_cut_off_the_page_says_so_and_offers_no_change(victims: Victim
     html = get(victims, "ann", lang="en")
     assert "can no longer be changed online" in html
     assert 'id="book-form"' not in html and 'id="cancel-form"' not in html
+    assert 'id="prefs-form"' in html  # what suits still counts for the next planning run
     r = post(victims, "ann", "cancel", {"cancel_reason": "ill"}, status=422)
     assert "can no longer be changed online" in r.text
 
