@@ -14,6 +14,7 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from babel.messages.extract import extract
@@ -514,3 +515,35 @@ def test_a_closed_file_says_so_and_its_forms_answer_with_a_page(victims: Victims
         r = victims.client.post(f"/v/{victims.token('ann')}/{action}", data=data)
         assert r.status_code in (409, 422), (action, r.text)
         assert r.headers["content-type"].startswith("text/html"), action
+
+
+WEIRD = ["", " ", "0", "-1", "x" * 5000, "2026-13-45", "9999-12-31", "D001|BRU|", "|||",
+         "D001|home|2026-12-09T09:00", "D999|BRU|2026-12-09T09:00",
+         "D001|BRU|2026-12-09T09:00+05:00", "<script>alert(1)</script>", "💥", "\x00"]
+
+
+def test_no_input_makes_a_page_fail(victims: Victims) -> None:
+    for value in WEIRD:
+        _try_everything(victims, value)
+
+
+def _try_everything(victims: Victims, value: str) -> None:
+    token = victims.token("ann")
+    sent = [("book", {"slot": value, "reason": value}),
+            ("cancel", {"cancel_reason": value}),
+            ("preferences", {"weekdays": [value, "1"], "part": value, "away_from": value,
+                             "away_to": value, "forget": value}),
+            ("waitlist", {"on": value})]
+    for action, data in sent:
+        r = victims.client.post(f"/v/{token}/{action}", data=data, follow_redirects=False)
+        assert r.status_code < 500, (action, value, r.text[:300])
+        assert r.status_code == 303 or r.headers["content-type"].startswith("text/html")
+        assert "<script>alert" not in r.text
+    for params in ({"day": value}, {"part": value}, {"centre": value}, {"lang": value},
+                   {"done": value}):
+        r = victims.client.get(f"/v/{token}", params=params)
+        assert r.status_code == 200, (params, r.text[:300])
+    odd = quote(value, safe="")
+    for path in (f"/v/{odd}", f"/v/{token}{odd}", f"/hr/c/{odd}", f"/v/{token}/{odd}"):
+        r = victims.client.get(path, follow_redirects=False)
+        assert r.status_code < 500, path
