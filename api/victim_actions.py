@@ -157,7 +157,8 @@ def page(request: Request, session: Session, state: AppState, access: Access,
     return render(request, language, "victim/convocation.html", {
         "title": _("Your Medex appointment") if appt else _("Your Medex convocation"),
         "view": view, "appt": appt, "status_text": forms.status_text(view, cancelled, _, day),
-        "can_change": view.can_change, "centres": centres, "days": days,
+        "can_change": view.can_change,
+        "cutoff_set": bool(state.settings.victim_cutoff_hours), "centres": centres, "days": days,
         "filters": filters, "slots": [{
             "value": forms.SlotPick(s.doctor, s.centre, s.start).value, "start": s.start,
             "end": s.end, "home": s.centre == HOME, "place": names.get(s.centre, s.centre),

@@ -264,6 +264,9 @@ def test_the_waitlist_is_joined_and_left(victims: Victims) -> None:
 
 
 def test_after_the_cut_off_the_page_says_so_and_offers_no_change(victims: Victims) -> None:
+    victims.svc.app.state.medex.settings.victim_cutoff_hours = 48
+    until = re.search(r'id="change-until">([^<]+)<', get(victims, "ann", lang="en"))
+    assert until and "until Sunday 6 December 2026, 09:00" in until.group(1)
     victims.svc.app.state.medex.settings.victim_cutoff_hours = 24 * 30
     html = get(victims, "ann", lang="en")
     assert "can no longer be changed online" in html
