@@ -131,6 +131,13 @@ def _options(week: Week, conv: Convocation, pool: list[Segment], travel: dict[st
     return out
 
 
+def _home_fits_grid(week: Week, conv: Convocation, seg: Segment) -> bool:
+    """Whether the visit fits the round alone with its start on the 5-minute grid (the
+    drive from the base may end off it): if not, the round cannot legally serve it."""
+    first = -(-(seg.start + home_reach(week, conv, seg)) // 5) * 5
+    return first + conv.duration_min <= seg.end
+
+
 def _fixed(week: Week, conv: Convocation,
            options: list[tuple[Segment, int, tuple[tuple[int, int], ...]]],
            all_segments: list[Segment], where: str) -> tuple[int, int]:
@@ -250,7 +257,8 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
         key = (conv.patient.language, conv.home_visit)
         pool = [seg for day in week.dates if exam_day_open(week, conv, day)
                 for seg in pools.get((*key, day), ())]
-        options = _options(week, conv, pool, travel.get(conv.id, {}))
+        options = [o for o in _options(week, conv, pool, travel.get(conv.id, {}))
+                   if not o[0].is_home or _home_fits_grid(week, conv, o[0])]
         fixed = None
         if conv.fixed is not None:
             try:

@@ -28,6 +28,7 @@ from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
 from solver.home_rounds import HomeResult, solve_home_rounds
 from solver.home_routes import best_routes, home_bound, routes_of, trivial_bound
+from solver.local_search import improve
 from solver.lp_bound import LpResult, lp_bound
 from solver.sequencing import groups, sequence_group
 from solver.stopping import ShouldStop
@@ -42,6 +43,8 @@ LP_SHARE = 0.4
 """Share of the time limit the LP bound may take."""
 SEQUENCING_RESERVE = 0.8
 """Share of the time left that the assignment model may take; the rest is for start times."""
+LOCAL_SEARCH_SHARE = 0.7
+"""Share of the time left after the LP for the local search on the best schedule."""
 KEEP_PER_TASK = 10
 """Columns per task, by reduced cost, given to the integer model."""
 
@@ -265,6 +268,21 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                     on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
         if on_progress:
             on_progress(Progress(elapsed(), best_cost, bound))
+        if time.monotonic() < deadline and not stopped():
+            line = Timeline(problem)
+            for t, where in sorted(best.items(), key=lambda kv: problem.tasks[kv[0]].fixed is None):
+                line.place(t, where.segment, where.start)
+            left = deadline - time.monotonic()
+            improve(line, time.monotonic() + LOCAL_SEARCH_SHARE * left, should_stop)
+            cost = timeline_cost(line)
+            stats["local_search_cost"] = cost
+            if cost < best_cost:
+                best_cost, best = cost, dict(line.placed)
+                incumbent = _columns_of(cols, problem, best)
+                if on_progress:
+                    on_progress(Progress(elapsed(), best_cost, bound))
+                if on_solution:
+                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
         keep = _worth_keeping(cols, lp, incumbent)
         stats["model_columns"] = int(keep.sum())
         model = AssignmentModel(cols, keep, problem)
