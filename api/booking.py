@@ -45,14 +45,13 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import lock_rows
 from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
-from api.notices import Notices, venue
+from api.notices import Notices, to_notice, venue
 from api.offers import (
     BOOKABLE,
     brussels_now,
     build_need,
     current_appointment,
     earliest_start,
-    load_need_and_supply,
     load_supply,
     window,
 )
@@ -280,6 +279,17 @@ def _lock(session: Session, conv: Convocation, doctor_ids: list[int],
         populate_existing=True)).first()
 
 
+def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convocation,
+            victim: Victim, doctor: str, centre: Centre | None, kind: n.Kind) -> int:
+    """The ``kind`` messages of ``appt`` to the outbox, from the rows in hand: what
+    :meth:`api.notices.Notices.enqueue` writes, without reading them again."""
+    notice = to_notice(appt, conv.reference, doctor, victim, centre,
+                       notices.victim_link(conv.id or 0))
+    return add_messages(session.connection(), compose(notice, kind,
+                                                      organizer=notices.organizer,
+                                                      now=notices.clock()))
+
+
 # ------------------------------------------------------------------ book, reschedule, cancel
 
 
@@ -297,7 +307,8 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     doctor = session.exec(select(Doctor).where(Doctor.code == code)).first()
     if doctor is None or not doctor.active:
         raise _invalid("doctor", f"no doctor {code} in the agenda")
-    centre = None if place == d.HOME else session.get(Centre, place)
+    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
+    centre = next((c for c in centres if c.id == place), None)
     if place != d.HOME and centre is None:
         raise _invalid("centre", f"no centre {place}")
     current = _lock(session, conv, [doctor.id or 0], [None if place == d.HOME else place])
@@ -312,16 +323,17 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
     victim = session.get(Victim, conv.victim_id)
     assert victim is not None
-    loaded = load_need_and_supply(session, conv, victim, first=start.date(),
-                                  last=start.date(), earliest=earliest, doctor_codes=[code],
-                                  centre=place)
-    refusal = check_slot(loaded.need, loaded.supply, code, place, start)
+    need = build_need(session, conv, victim, earliest, centres)
+    supply = load_supply(session, [doctor], set() if centre is None else {place},
+                         home=centre is None, first=start.date(), last=start.date(),
+                         centres=centres)
+    refusal = check_slot(need, supply, code, place, start)
     if refusal is not None:
         if refusal.taken:
             raise SlotTaken(rule=refusal.rule)
         raise BookingRefused(f"This time cannot be booked: {refusal.message}.",
                              rule=refusal.rule)
-    travel = 0 if place == d.HOME else loaded.need.travel_min[place]
+    travel = 0 if place == d.HOME else need.travel_min[place]
     end = start + timedelta(minutes=conv.duration_min)
     stamp = utcnow()
     note = f"{text} ({actor.describe()})" if text else actor.describe()
@@ -354,11 +366,11 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     if current is None:
         audit(session, actor.user_id, "book", "appointment", appt.id, after=snapshot(appt),
               note=note)
-        notices.enqueue(session, [appt], n.Kind.CONVOCATION)
     else:
         audit(session, actor.user_id, "reschedule", "appointment", appt.id, before=before,
               after=snapshot(appt), note=note)
-        notices.enqueue(session, [appt], n.Kind.CHANGE)
+    _notify(session, notices, appt, conv, victim, doctor.code, centre,
+            n.Kind.CONVOCATION if current is None else n.Kind.CHANGE)
     if freed is not None:
         offer_freed(session, appt, *freed, notices=notices, settings=settings, now=moment)
     return appt

@@ -6,7 +6,7 @@ their sessions from the first possible day to the deadline at the centres the vi
 reach (or their home rounds, for a home visit), their absences, and the confirmed
 appointments of those doctors and at those centres on those days.  The free time is then
 computed in memory by :func:`scheduler.slots.offered_slots`; the booking re-checks the
-chosen slot with :func:`load_need_and_supply` narrowed to one doctor, centre and day, and
+chosen slot with :func:`load_supply` narrowed to one doctor, centre and day, and
 :func:`scheduler.slots.check_slot` (the same rules, the same code).
 
 Dates: a slot lies between ``max(release, the first bookable day)`` and the deadline.  A
@@ -20,10 +20,10 @@ change).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy import select as sa_select
@@ -74,24 +74,46 @@ def window(conv: Convocation, earliest: datetime) -> tuple[date, date]:
     return first, earliest.date() + timedelta(days=OVERDUE_DAYS - 1)
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """A convocation's need and the agenda it may use, with the doctors' ids by code."""
-
-    need: SlotNeed
-    supply: SlotSupply
-    doctor_ids: dict[str, int]
-    current: Appointment | None
-    """The convocation's confirmed appointment, if any."""
-
-
 def current_appointment(session: Session, convocation_id: int) -> Appointment | None:
     return session.exec(select(Appointment).where(
         Appointment.convocation_id == convocation_id,
         Appointment.status == AppointmentStatus.CONFIRMED)).first()
 
 
-def suits(doctor: Doctor, conv: Convocation, language: str) -> bool:
+class DoctorLike(Protocol):
+    """What the slots need of a doctor: a :class:`~api.tables.Doctor` row, or the plain
+    row :func:`active_doctors` reads."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def languages(self) -> list[str]: ...
+    @property
+    def specialties(self) -> list[str]: ...
+    @property
+    def max_exams_per_day(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class DoctorRow:
+    id: int | None
+    code: str
+    languages: list[str]
+    specialties: list[str]
+    max_exams_per_day: int
+
+
+def active_doctors(session: Session) -> list[DoctorRow]:
+    """The active doctors as plain rows (one query, no objects: the table is read whole)."""
+    rows = session.connection().execute(sa_select(
+        col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
+        col(Doctor.max_exams_per_day)).where(col(Doctor.active)).order_by(col(Doctor.code)))
+    return [DoctorRow(*row) for row in rows.all()]
+
+
+def suits(doctor: DoctorLike, conv: Convocation, language: str) -> bool:
     return language in doctor.languages and (
         conv.specialty == d.GENERAL or conv.specialty in doctor.specialties)
 
@@ -109,109 +131,77 @@ def build_need(session: Session, conv: Convocation, victim: Victim, earliest: da
         max_travel_min=conv.max_travel_min, travel_min=travel, lat=victim.lat, lon=victim.lon)
 
 
-def load_need_and_supply(session: Session, conv: Convocation, victim: Victim, *,
-                         first: date, last: date, earliest: datetime,
-                         doctor_codes: Collection[str] | None = None,
-                         centre: str | None = None) -> Loaded:
-    """What ``conv`` needs and what the agenda offers it from ``first`` to ``last``.
-
-    ``doctor_codes`` / ``centre`` narrow the agenda (a booking's re-check: one doctor,
-    one centre, one day).  Only doctors with the language and the specialty, and only
-    the centres within the victim's maximum travel (or home rounds), are loaded."""
-    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
-    need = build_need(session, conv, victim, earliest, centres)
-    current = current_appointment(session, conv.id or 0)
-    narrow = doctor_codes is not None
-    if narrow:  # a chosen slot: load its doctor and place whatever they are, to say why not
-        places: set[str] = set() if centre in (None, d.HOME) else {centre}
-        wanted_home = centre == d.HOME
-    elif conv.home_visit:
-        places, wanted_home = set(), centre in (None, d.HOME)
-    else:
-        places = {c.id for c in centres if need.travel_min.get(c.id) is not None
-                  and need.travel_min[c.id] <= conv.max_travel_min}
-        if centre is not None:
-            places &= {centre}
-        wanted_home = False
-    stmt = select(Doctor).where(Doctor.active)
-    if doctor_codes is not None:
-        stmt = stmt.where(col(Doctor.code).in_(list(doctor_codes)))
-    doctors = [doc for doc in session.exec(stmt.order_by(col(Doctor.code))).all()
-               if narrow or suits(doc, conv, victim.language)]
-    supply = load_supply(session, doctors, places, home=wanted_home, first=first, last=last,
-                         centres=centres)
-    return Loaded(need, supply, {doc.code: doc.id or 0 for doc in doctors}, current)
-
-
-def load_supply(session: Session, doctors: list[Doctor], places: set[str], *, home: bool,
-                first: date, last: date, centres: list[Centre]) -> SlotSupply:
-    """The agenda of ``doctors`` from ``first`` to ``last``: their sessions at ``places``
-    (or their home rounds, with ``home``) minus their absences, their confirmed
-    appointments on those days, and every confirmed appointment at those centres then
-    (whoever the doctor: the rooms).  Four queries."""
-    def bare() -> SlotSupply:
-        return SlotSupply(tuple(d.Doctor(doc.code, frozenset(doc.languages),
-                                         frozenset(doc.specialties) | {d.GENERAL},
-                                         doc.max_exams_per_day, ()) for doc in doctors),
-                          {c.id: domain_centre(c) for c in centres})
-
-    if first > last or not doctors or not (places or home):
-        return bare()
-    ids = [doc.id for doc in doctors]
+def load_sessions(session: Session, doctor_ids: list[int], places: set[str], *, home: bool,
+                  first: date, last: date) -> dict[int, list[d.Session]]:
+    """The sessions of these doctors from ``first`` to ``last`` at ``places`` (or their
+    home rounds, with ``home``), less the days they are absent; by doctor id.  Two
+    queries, plain rows (no objects)."""
+    if first > last or not doctor_ids or not (places or home):
+        return {}
     where = col(DoctorSession.centre_id).is_(None) if home else col(
         DoctorSession.centre_id).in_(sorted(places))
-    rows = session.exec(select(DoctorSession).where(
-        col(DoctorSession.doctor_id).in_(ids), DoctorSession.day >= first,
-        DoctorSession.day <= last, where).order_by(col(DoctorSession.day),
-                                                   col(DoctorSession.start))).all()
+    rows = session.connection().execute(sa_select(
+        col(DoctorSession.doctor_id), col(DoctorSession.centre_id),
+        col(DoctorSession.base_centre_id), col(DoctorSession.day), col(DoctorSession.start),
+        col(DoctorSession.end)).where(
+        col(DoctorSession.doctor_id).in_(doctor_ids), col(DoctorSession.day) >= first,
+        col(DoctorSession.day) <= last, where).order_by(
+        col(DoctorSession.day), col(DoctorSession.start))).all()
     if not rows:
-        return bare()
-    working = sorted({r.doctor_id for r in rows})
+        return {}
     absent: dict[int, set[date]] = defaultdict(set)
-    for a in session.exec(select(Absence).where(col(Absence.doctor_id).in_(working),
-                                                Absence.first_day <= last,
-                                                Absence.last_day >= first)).all():
-        day = max(a.first_day, first)
-        while day <= min(a.last_day, last):
-            absent[a.doctor_id].add(day)
+    for doctor_id, a_first, a_last in session.connection().execute(sa_select(
+            col(Absence.doctor_id), col(Absence.first_day), col(Absence.last_day)).where(
+            col(Absence.doctor_id).in_(sorted({r[0] for r in rows})),
+            col(Absence.first_day) <= last, col(Absence.last_day) >= first)).all():
+        day = max(a_first, first)
+        while day <= min(a_last, last):
+            absent[doctor_id].add(day)
             day += timedelta(days=1)
-    by_doctor: dict[int, list[d.Session]] = defaultdict(list)
-    used: set[str] = set()
-    for r in rows:
-        if r.day in absent.get(r.doctor_id, ()):
-            continue
-        by_doctor[r.doctor_id].append(d.Session(
-            r.centre_id or d.HOME, r.day, r.start, r.end,
-            base=r.base_centre_id if r.centre_id is None else None))
-        if r.centre_id is not None:
-            used.add(r.centre_id)
+    out: dict[int, list[d.Session]] = defaultdict(list)
+    for doctor_id, centre_id, base, day, start, end in rows:
+        if day not in absent.get(doctor_id, ()):
+            out[doctor_id].append(d.Session(centre_id or d.HOME, day, start, end,
+                                            base=base if centre_id is None else None))
+    return dict(out)
+
+
+def supply_of(session: Session, doctors: Sequence[DoctorLike], sessions: dict[int, list[d.Session]],
+              places: set[str], centres: Mapping[str, d.Centre], *,
+              with_idle: bool = True) -> SlotSupply:
+    """The supply of these doctors with these ``sessions``: one query for the confirmed
+    appointments on the sessions' days of these doctors (their day's count, their home
+    rounds) and at ``places`` (the rooms, whoever the doctor).  ``with_idle``: doctors
+    without a session are listed too (a chosen slot's refusal then names the rule)."""
     domain_doctors = tuple(
         d.Doctor(doc.code, frozenset(doc.languages), frozenset(doc.specialties) | {d.GENERAL},
-                 doc.max_exams_per_day, tuple(by_doctor.get(doc.id or 0, ())))
-        for doc in doctors)
+                 doc.max_exams_per_day, tuple(sessions.get(doc.id or 0, ())))
+        for doc in doctors if with_idle or sessions.get(doc.id or 0))
     code_of = {doc.id: doc.code for doc in doctors}
-    days = sorted({s.day for doc in domain_doctors for s in doc.sessions})
+    days = sorted({s.day for ss in sessions.values() for s in ss})
+    home = any(s.is_home for ss in sessions.values() for s in ss)
     booked: dict[str, list[Booked]] = defaultdict(list)
     at_centre: dict[str, list[Booked]] = defaultdict(list)
     if days:
-        used_centres = sorted(places & used)
-        lo = datetime.combine(days[0], time())
-        hi = datetime.combine(days[-1] + timedelta(days=1), time())
+        used = sorted(places & {s.centre for ss in sessions.values() for s in ss})
         cond: ColumnElement[bool] = col(Appointment.doctor_id).in_(
-            [i for i in working if by_doctor.get(i)])
-        if used_centres:
-            cond = or_(cond, col(Appointment.centre_id).in_(used_centres))
+            [i for i, ss in sessions.items() if ss])
+        if used:
+            cond = or_(cond, col(Appointment.centre_id).in_(used))
         columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
                               col(Appointment.centre_id), col(Appointment.start),
                               col(Appointment.end)]
         stmt = sa_select(*columns)
-        if home:
+        if home:  # the next leg of a round starts at the patient's home
             stmt = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
                     .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
                     .join(Victim, col(Victim.id) == col(Convocation.victim_id)))
+        days_from = datetime.combine(days[0], time())
+        days_to = datetime.combine(days[-1] + timedelta(days=1), time())
         stmt = stmt.where(col(Appointment.status) == AppointmentStatus.CONFIRMED,
-                          col(Appointment.start) >= lo, col(Appointment.start) < hi, cond)
-        for row in session.execute(stmt).all():
+                          col(Appointment.start) >= days_from,
+                          col(Appointment.start) < days_to, cond)
+        for row in session.connection().execute(stmt).all():
             cid, doctor_id, centre_id, start, end = row[:5]
             lat, lon = (row[5], row[6]) if home and centre_id is None else (None, None)
             b = Booked(str(cid), start, end, centre_id or d.HOME, lat, lon)
@@ -221,21 +211,31 @@ def load_supply(session: Session, doctors: list[Doctor], places: set[str], *, ho
             if centre_id is not None and centre_id in places:
                 at_centre[centre_id].append(b)
     return SlotSupply(
-        doctors=domain_doctors, centres={c.id: domain_centre(c) for c in centres},
+        doctors=domain_doctors, centres=centres,
         closed_dates=DEFAULT_CALENDAR.closed_dates(days[0], days[-1]) if days else frozenset(),
         booked={k: tuple(v) for k, v in booked.items()},
         at_centre={k: tuple(v) for k, v in at_centre.items()})
 
 
-def current_slot(loaded: Loaded, session: Session) -> Slot | None:
-    appt = loaded.current
-    if appt is None:
-        return None
-    code = next((c for c, i in loaded.doctor_ids.items() if i == appt.doctor_id), None)
-    if code is None:
-        doctor = session.get(Doctor, appt.doctor_id)
-        code = doctor.code if doctor else "?"
-    return Slot(code, appt.centre_id or d.HOME, appt.start, appt.end, appt.travel_min)
+def load_supply(session: Session, doctors: Sequence[DoctorLike], places: set[str], *, home: bool,
+                first: date, last: date, centres: list[Centre]) -> SlotSupply:
+    """The agenda of ``doctors`` from ``first`` to ``last`` at ``places`` (or in their home
+    rounds): their sessions less absences, and the confirmed appointments in the way.
+    Three queries."""
+    sessions = load_sessions(session, [doc.id or 0 for doc in doctors], places, home=home,
+                             first=first, last=last)
+    return supply_of(session, doctors, sessions, places,
+                     {c.id: domain_centre(c) for c in centres})
+
+
+def _places(conv: Convocation, need: SlotNeed, centres: list[Centre],
+            centre: str | None) -> tuple[set[str], bool]:
+    """The centres the victim can reach (or none, and home rounds, for a home visit)."""
+    if conv.home_visit:
+        return set(), centre in (None, d.HOME)
+    places = {c.id for c in centres if need.travel_min.get(c.id) is not None
+              and need.travel_min[c.id] <= conv.max_travel_min}
+    return (places & {centre} if centre is not None else places), False
 
 
 def slots_for(session: Session, convocation_id: int, *, centre: str | None = None,
@@ -245,12 +245,18 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
     :func:`scheduler.slots.offered_slots` for the order and the spread); its own
     appointment's slot is not among them.  A cancelled or finished file has none.
 
+    The nearest centres come first in the order, so their agenda is read first: the
+    sessions of the suitable doctors at every reachable centre in one query, then the
+    appointments of the nearest centre, then of the next two, four... in the order of the
+    victim's travel time, until ``limit`` slots are found (the farther ones could only
+    rank after them).
+
     ``now``: aware, or naive UTC (default: the present); ``cutoff_hours``: the
     settings' ``victim_cutoff_hours`` (no slot sooner than that)."""
     conv = session.get(Convocation, convocation_id)
     if conv is None:
         raise NotFound(f"no convocation {convocation_id}")
-    if conv.status not in BOOKABLE:
+    if conv.status not in BOOKABLE or limit <= 0:
         return []
     victim = session.get(Victim, conv.victim_id)
     if victim is None:  # pragma: no cover - a foreign key
@@ -261,8 +267,34 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
         if not first <= day <= last:
             return []
         first = last = day
-    loaded = load_need_and_supply(session, conv, victim, first=first, last=last,
-                                  earliest=earliest, centre=centre)
-    mine = current_slot(loaded, session)
-    return offered_slots(loaded.need, loaded.supply, limit=limit, centre=centre, day=day,
-                         part=part, exclude=[mine] if mine else [])
+    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
+    need = build_need(session, conv, victim, earliest, centres)
+    places, home = _places(conv, need, centres, centre)
+    doctors = [doc for doc in active_doctors(session) if suits(doc, conv, victim.language)]
+    sessions = load_sessions(session, [doc.id or 0 for doc in doctors], places, home=home,
+                             first=first, last=last)
+    if not sessions:
+        return []
+    mine = current_appointment(session, conv.id or 0)
+    exclude = []
+    if mine is not None:
+        code = next((doc.code for doc in doctors if doc.id == mine.doctor_id), "")
+        exclude = [Slot(code, mine.centre_id or d.HOME, mine.start, mine.end, mine.travel_min)]
+    groups: dict[int, set[str]] = defaultdict(set)
+    for ss in sessions.values():
+        for s in ss:
+            groups[0 if s.is_home else need.travel_min[s.centre]].add(s.centre)
+    known = {c.id: domain_centre(c) for c in centres}
+    order = sorted(groups)
+    out: list[Slot] = []
+    taken, batch = 0, 1
+    while taken < len(order) and len(out) < limit:
+        group = set().union(*(groups[m] for m in order[taken:taken + batch]))
+        taken, batch = taken + batch, batch * 2  # the nearest alone, then more at a time
+        part_sessions = {i: [s for s in ss if s.centre in group] for i, ss in sessions.items()}
+        supply = supply_of(session, doctors, {i: ss for i, ss in part_sessions.items() if ss},
+                           group - {d.HOME}, known, with_idle=False)
+        out += offered_slots(need, supply, limit=limit, centre=centre, day=day, part=part,
+                             exclude=exclude)
+    out.sort(key=lambda x: (x.travel_min, x.start, x.doctor, x.centre))
+    return out[:limit]

@@ -420,3 +420,61 @@ def test_bad_preferences_name_the_field(agenda: Agenda, prefs: Preferences, fiel
     with agenda.db.session() as s, pytest.raises(Invalid) as refused:
         set_preferences(s, conv, prefs, Actor.victim(conv), now=NOW)
     assert refused.value.problems[0].field == field
+
+
+# ------------------------------------------------------------------ the demo week
+
+
+@pytest.mark.slow
+def test_demo_week_through_the_database_every_offered_slot_passes_the_checker(
+        tmp_path: object, sqlite_template: object) -> None:
+    """The real centres, the demo doctors (home rounds too) and their victims, half the
+    week planned by hand and published: every slot offered to a sample of victims, pending
+    or booked, home visits included, passes the independent checker."""
+    import random
+    import shutil
+    from pathlib import Path
+
+    from sqlalchemy import insert
+
+    from api.db import Database
+    from api.planning import build_week
+    from api.seed import load_demo
+    from scheduler.heuristic import plan_by_hand
+    from scheduler.travel import resolve_travel
+
+    path = Path(str(tmp_path)) / "demo.db"
+    shutil.copyfile(str(sqlite_template), path)
+    db = Database(f"sqlite:///{path}")
+    try:
+        load_demo(db, convocations=160, seed=3, week_start=MONDAY)
+        with db.session() as s:
+            built = build_week(s, MONDAY)
+        plan = plan_by_hand(built.week, resolve_travel(built.week))
+        chosen = list(plan.assignments)[::2]
+        with db.session() as s:
+            s.execute(insert(Appointment), [{
+                "convocation_id": built.convocations[a.convocation],
+                "doctor_id": built.doctors[a.doctor],
+                "centre_id": None if a.centre == "home" else a.centre, "start": a.start,
+                "end": a.end, "travel_min": a.travel_min, "status": "confirmed",
+                "revision": 1, "change_reason": "test"} for a in chosen])
+            for a in chosen:
+                conv = s.get(Convocation, built.convocations[a.convocation])
+                assert conv is not None
+                conv.status = "scheduled"
+                s.add(conv)
+        rnd = random.Random(3)
+        homes = [built.convocations[c.id] for c in built.week.convocations if c.home_visit]
+        sample = rnd.sample(sorted(built.convocations.values()), 14) + homes[:3]
+        checked = at_home = 0
+        with db.session() as s:
+            for cid in sample:
+                for slot in slots_for(s, cid, now=NOW, limit=6):
+                    verdict = independent_verdict(s, cid, slot)
+                    assert verdict.ok, (cid, slot, verdict.refusal())
+                    checked += 1
+                    at_home += slot.centre == "home"
+        assert checked > 40 and (at_home > 0 or not homes)
+    finally:
+        db.dispose()
