@@ -218,6 +218,19 @@ def test_unknown_doctor_or_centre_is_invalid_input(agenda: Agenda) -> None:
         assert refused.value.problems[0].field == field
 
 
+@pytest.mark.parametrize("start", [datetime(9999, 12, 31, 23, 55), datetime(1, 1, 1),
+                                   datetime(2026, 12, 7, 9, 0, 30)])
+def test_nonsense_dates_are_refused_not_crashing(agenda: Agenda, start: datetime) -> None:
+    conv = agenda.convocation()
+    with pytest.raises(BookingRefused) as refused:
+        agenda.book(conv, "D001", start)
+    assert refused.value.rule in ("date-window", "past", "grid")
+    if start.year != 2026:
+        with agenda.db.session() as s:
+            assert slots_for(s, conv, now=NOW, day=start.date()) == []
+    assert agenda.confirmed() == []
+
+
 def test_past_slot_is_refused(agenda: Agenda) -> None:
     conv = agenda.convocation()
     monday_noon = datetime(2026, 12, 7, 11, 0, tzinfo=NOW.tzinfo)
@@ -478,3 +491,48 @@ def test_demo_week_through_the_database_every_offered_slot_passes_the_checker(
         assert checked > 40 and (at_home > 0 or not homes)
     finally:
         db.dispose()
+
+
+def test_home_visits_are_booked_in_home_rounds_with_the_driving_legs(agenda: Agenda) -> None:
+    from api.tables import DoctorSession
+
+    wednesday = MONDAY + timedelta(days=2)
+    with agenda.db.session() as s:
+        s.add(DoctorSession(doctor_id=agenda.ids["D001"], centre_id=None, base_centre_id="BRU",
+                            day=wednesday, start=time(13), end=time(16)))
+    near = agenda.convocation(home=True, lat=50.85, lon=4.36)
+    far = agenda.convocation(home=True, lat=50.45, lon=3.95)  # near Mons: 1 h 30 away
+    clinic = agenda.convocation()
+    with agenda.db.session() as s:
+        offered = slots_for(s, near, now=NOW, limit=500)
+        assert offered and {x.centre for x in offered} == {"home"}
+        assert {x.start.date() for x in offered} == {wednesday}
+        assert "home" not in {x.centre for x in slots_for(s, clinic, now=NOW, limit=500)}
+    appt = agenda.book(near, "D001", at(wednesday, 13, 30), centre="home")
+    assert appt.centre_id is None and appt.travel_min == 0
+    with agenda.db.session() as s:
+        for slot in slots_for(s, far, now=NOW, limit=500):
+            verdict = independent_verdict(s, far, slot)
+            assert verdict.ok, (slot, verdict.refusal())
+    # right after the near visit the far one cannot be reached in time
+    with pytest.raises(SlotTaken) as taken:
+        agenda.book(far, "D001", at(wednesday, 14, 5), centre="home")
+    assert taken.value.rule == "home-driving-leg"
+    with pytest.raises(BookingRefused) as refused:
+        agenda.book(clinic, "D001", at(wednesday, 14), centre="home")
+    assert refused.value.rule == "home-visit"
+
+
+def test_an_overdue_file_is_offered_the_next_days(agenda: Agenda) -> None:
+    conv = agenda.convocation()
+    with agenda.db.session() as s:
+        c = s.get(Convocation, conv)
+        assert c is not None
+        c.release_date, c.deadline = MONDAY - timedelta(days=30), MONDAY - timedelta(days=20)
+        s.add(c)
+    with agenda.db.session() as s:
+        offered = slots_for(s, conv, now=NOW, limit=500)
+        assert offered and {x.start.date() for x in offered} <= {
+            MONDAY + timedelta(days=i) for i in range(5)}
+        for slot in offered[:5]:
+            assert independent_verdict(s, conv, slot).ok
