@@ -71,8 +71,9 @@ def serve(
 
     from api.app import create_app
     from api.db import Database
+    from api.links import VictimLinks
     from api.migrate import upgrade
-    from api.seed import DEMO_PASSWORD, DemoUsers, ensure_admin, is_empty, load_demo
+    from api.seed import DEMO_PASSWORD, DemoUsers, demo_victim, ensure_admin, is_empty, load_demo
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings()
@@ -96,9 +97,13 @@ def serve(
     if week is not None or (demo and settings.environment == "development"):
         users = DemoUsers()
         typer.echo(f"  log in as {users.planner} / {DEMO_PASSWORD} (also {users.manager}, "
-                   f"{users.admin}, {users.doctor})")
+                   f"{users.admin}, {users.doctor}; an employer's HR: {users.hr})")
         if week is not None:
             typer.echo(f"  demo week: {url}week?start={week.isoformat()}")
+        victim = demo_victim(db)
+        if victim is not None:
+            token = VictimLinks.from_settings(settings).token(victim)
+            typer.echo(f"  a victim's personal link: {url}v/{token}")
     typer.echo(f"  API documentation: {url}docs")
     background = start_background(settings, db) if settings.runner == "inprocess" else []
     if background:

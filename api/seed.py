@@ -1,6 +1,10 @@
 """Demo data for ``medex serve --demo``: the real centres, a demo week of doctors and
 convocations (:func:`scheduler.demo.demo_week`), and one user per role.
 
+Two federal employers (real institutions; enterprise numbers with valid check digits, for
+demo use only) employ a third of the demo victims each; ``hr@medex.example`` is the HR user of the first, so the employer's pages
+show their convocations and nobody else's.
+
 Victims get synthetic but valid national register numbers and the postcode of the
 nearest locality; their travel minutes are those of the demo week (the travel model).
 """
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api.db import Database
 from api.planning import UNREACHABLE
@@ -23,6 +27,7 @@ from api.tables import (
     Convocation,
     Doctor,
     DoctorSession,
+    Employer,
     Role,
     User,
     Victim,
@@ -45,6 +50,12 @@ class DemoUsers:
     manager: str = "manager@medex.example"
     admin: str = "admin@medex.example"
     doctor: str = "d0001@medex.example"
+    hr: str = "hr@medex.example"
+
+
+DEMO_EMPLOYERS = (("FOD Financiën / SPF Finances", "0308357159"),
+                  ("Regie der Gebouwen / Régie des Bâtiments", "0208212082"))
+"""Name and enterprise number; every third victim works for neither."""
 
 
 def national_number(rnd: random.Random) -> str:
@@ -101,8 +112,15 @@ def load_demo(db: Database, *, convocations: int = 300, seed: int = 1,
                                     centre_id=None if ses.centre == HOME else ses.centre,
                                     base_centre_id=ses.base if ses.centre == HOME else None,
                                     day=ses.day, start=ses.start, end=ses.end))
+        employers = []
+        for name, number in DEMO_EMPLOYERS:
+            employer = Employer(name=name, enterprise_number=number)
+            s.add(employer)
+            s.flush()
+            employers.append(employer.id)
         seen: set[str] = set()
-        for conv in week.convocations:
+        for i, conv in enumerate(week.convocations):
+            employer_id = employers[i % 3] if i % 3 < len(employers) else None
             p = conv.patient
             k = int(np.argmin((lats - p.lat) ** 2 + ((lons - p.lon) * 0.63) ** 2))
             number = national_number(rnd)
@@ -113,11 +131,13 @@ def load_demo(db: Database, *, convocations: int = 300, seed: int = 1,
             victim = Victim(national_number=number, name=f"Victim {conv.id}",
                             language=p.language, postcode=points[k].postcode,
                             locality=points[k].locality, lat=p.lat, lon=p.lon,
-                            phone=f"+32470{rnd.randrange(10**6):06d}", travel_min=travel)
+                            phone=f"+32470{rnd.randrange(10**6):06d}", travel_min=travel,
+                            employer_id=employer_id)
             s.add(victim)
             s.flush()
             s.add(Convocation(
-                reference=conv.id, victim_id=victim.id or 0, injury=conv.injury,
+                reference=conv.id, victim_id=victim.id or 0, employer_id=employer_id,
+                injury=conv.injury,
                 complexity=COMPLEXITY_OF.get(conv.duration_min, "standard"),
                 duration_min=conv.duration_min, specialty=conv.specialty,
                 priority=conv.priority.value, home_visit=conv.home_visit,
@@ -131,14 +151,25 @@ def load_demo(db: Database, *, convocations: int = 300, seed: int = 1,
         users = DemoUsers()
         first_doctor = codes[min(codes)] if codes else None
         for role, email in ((Role.PLANNER, users.planner), (Role.MANAGER, users.manager),
-                            (Role.ADMIN, users.admin), (Role.DOCTOR, users.doctor)):
+                            (Role.ADMIN, users.admin), (Role.DOCTOR, users.doctor),
+                            (Role.EMPLOYER, users.hr)):
             if s.exec(select(User).where(User.email == email)).first() is None:
                 s.add(User(email=email, role=role, password_hash=hashed,
                            full_name=f"Demo {role.value}",
-                           doctor_id=first_doctor if role == Role.DOCTOR else None))
+                           doctor_id=first_doctor if role == Role.DOCTOR else None,
+                           employer_id=employers[0] if role == Role.EMPLOYER else None))
     log.info("demo week of %s: %d convocations, %d doctors", week_start,
              len(week.convocations), len(week.doctors))
     return week_start
+
+
+def demo_victim(db: Database) -> int | None:
+    """A pending demo convocation with no appointment yet (the one ``medex serve`` shows a
+    personal link of), or None."""
+    with db.session() as s:
+        found = s.exec(select(Convocation.id).where(Convocation.status == "pending")
+                       .order_by(col(Convocation.id))).first()
+    return found
 
 
 def ensure_admin(db: Database, email: str, password: str) -> bool:

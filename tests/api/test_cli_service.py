@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.db import Database
 from api.migrate import upgrade
-from api.seed import is_empty, load_demo
+from api.seed import demo_victim, is_empty, load_demo
 from api.tables import Convocation, Doctor, DoctorSession, User, Victim
 from tests.api.helpers import convocations_csv
 
@@ -71,5 +71,14 @@ def test_the_demo_data_fills_an_empty_database(tmp_path: Path) -> None:
         assert s.exec(select(func.count()).select_from(Victim)).one() == 30
         assert s.exec(select(func.count()).select_from(Doctor)).one() >= 2
         assert s.exec(select(func.count()).select_from(DoctorSession)).one() > 0
-        assert s.exec(select(func.count()).select_from(User)).one() == 4
+        assert s.exec(select(func.count()).select_from(User)).one() == 5
+        hr = s.exec(select(User).where(User.role == "employer")).one()
+        assert hr.employer_id is not None
+        theirs = s.exec(select(Convocation).where(Convocation.employer_id == hr.employer_id)
+                        ).all()
+        assert 0 < len(theirs) < 30
+        for conv in theirs:
+            victim = s.get(Victim, conv.victim_id)
+            assert victim is not None and victim.employer_id == hr.employer_id
+    assert demo_victim(db) is not None
     db.dispose()
