@@ -209,9 +209,18 @@ app = create_app(settings)
 if int(sys.argv[4]):
     import anyio.to_thread
 
-    @app.on_event("startup")
-    async def _threads() -> None:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = int(sys.argv[4])
+    class Threads:  # the thread pool belongs to the event loop: set it on the first call
+        def __init__(self, inner):
+            self.inner, self.done = inner, False
+
+        async def __call__(self, scope, receive, send):
+            if not self.done:
+                limiter = anyio.to_thread.current_default_thread_limiter()
+                limiter.total_tokens = int(sys.argv[4])
+                self.done = True
+            await self.inner(scope, receive, send)
+
+    app = Threads(app)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning",
             access_log=False)
 """

@@ -461,7 +461,7 @@ def check_slot(need: SlotNeed, supply: SlotSupply, doctor_code: str, centre: str
     computation, as :func:`offered_slots`."""
     doctor = next((d for d in supply.doctors if d.id == doctor_code), None)
     if doctor is None:
-        return Refusal("unknown-id", f"no doctor {doctor_code} works then")
+        return Refusal("unknown-id", f"no doctor {doctor_code}")
     refusal = _doctor_refusal(need, doctor) or _day_refusal(need, supply, start.date())
     if refusal is not None:
         return refusal
