@@ -39,11 +39,13 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
 HOME_SHARE = 0.2
 """Share of the time limit the home rounds may take."""
-LP_SHARE = 0.4
-"""Share of the time limit the LP bound may take."""
+FIRST_SEARCH_SHARE = 0.35
+"""Share of the centres' time limit for the local search on the start, before the LP."""
+LP_SHARE = 0.7
+"""Share of the centres' time limit by which the LP bound must be done."""
 SEQUENCING_RESERVE = 0.8
 """Share of the time left that the assignment model may take; the rest is for start times."""
-LOCAL_SEARCH_SHARE = 0.7
+LOCAL_SEARCH_SHARE = 0.5
 """Share of the time left after the LP for the local search on the best schedule."""
 KEEP_PER_TASK = 10
 """Columns per task, by reduced cost, given to the integer model."""
@@ -138,18 +140,19 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
 
 def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline: float,
                 workers: int, should_stop: ShouldStop | None) -> HomeResult:
-    """The home part: its bound by column generation over routes, the best plan among the
-    routes' MIP, the start's own home visits and (if time is left) the CP-SAT model."""
+    """The home part: its bound by column generation over routes, then the best plan of the
+    start's own home visits, the routes' MIP and the CP-SAT model started from the better."""
     start_homes = {t: line.placed[t] for t in home if t in line.placed}
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
     now = time.monotonic()
-    lp = home_bound(problem, home, now + 0.6 * (deadline - now),
+    lp = home_bound(problem, home, now + 0.8 * (deadline - now),
                     seed=routes_of(problem, start_homes))
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
     if best.optimal:
         return best
-    found = best_routes(problem, home, lp.routes, max(0.1, deadline - time.monotonic()))
+    found = best_routes(problem, home, lp.routes,
+                        max(0.1, 0.5 * (deadline - time.monotonic())))
     if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
         best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
     log.info("home rounds: cost %d, bound %d (start %d, LP %s after %d rounds)", best.cost,
@@ -241,6 +244,16 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             on_progress(Progress(progress.elapsed, best_cost, progress.bound))
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
+    if movable and deadline - time.monotonic() > 0.5 and not stopped():
+        # the moves first: a better schedule early, and a better start for the LP
+        improve(line, started + FIRST_SEARCH_SHARE * time_limit, should_stop)
+        cost = timeline_cost(line)
+        if cost < best_cost:
+            best_cost, best = cost, dict(line.placed)
+            if on_progress:
+                on_progress(Progress(elapsed(), best_cost, bound))
+            if on_solution:
+                on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
     if movable and deadline - time.monotonic() > 0.5 and not stopped():
         cols = build_columns(problem)
         merged_problem, class_of = aggregate(problem)
