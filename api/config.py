@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     reschedule or cancel online; ``None``: up to the appointment's start."""
     link_valid_days: int = 90
     """How long a victim's personal link stays valid."""
+    http_threads: int = 200
+    """Threads of the server's pool for its synchronous routes and dependencies; above the
+    requests expected at once, so that those waiting for the database never starve the one
+    holding it (anyio's default, 40, does under a burst of bookings)."""
 
     @field_validator("public_base_url")
     @classmethod
@@ -114,7 +118,7 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 or more hours (or unset: until the start)")
         return value
 
-    @field_validator("outbox_concurrency", "link_valid_days")
+    @field_validator("outbox_concurrency", "link_valid_days", "http_threads")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
