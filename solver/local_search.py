@@ -45,7 +45,7 @@ def relocate(line: Timeline, t: int) -> int:
     old = line.placed.get(t)
     if old is not None:
         line.remove(t)
-    found = line.best_insertion(t)
+    found = line.best_insertion(t, below=before)
     if found is not None and found[0] < before:
         line.place(t, found[1], found[2])
         return before - found[0]
@@ -66,7 +66,12 @@ def eject(line: Timeline, t: int, tries: int = 6) -> int:
         floor = option.cost - (spec.pref_bonus if option.windows else 0)
         if floor >= before:
             break
-        for _, _, u in sorted(line.busy[option.segment], key=lambda b: b[1] - b[0])[:tries]:
+        s = option.segment
+        short = spec.duration - line.free[s]
+        # only an exam at least as long as what is missing can make room
+        candidates = sorted((b for b in line.busy[s] if b[1] - b[0] >= short),
+                            key=lambda b: b[1] - b[0])
+        for _, _, u in candidates[:tries]:
             if u == t or p.tasks[u].fixed is not None:
                 continue
             moved: dict[int, Placement | None] = {t: old, u: line.placed[u]}
@@ -80,7 +85,7 @@ def eject(line: Timeline, t: int, tries: int = 6) -> int:
                 continue
             line.place(t, option.segment, at)
             gain = before - line.cost(t, option.segment, at)
-            found = line.best_insertion(u)
+            found = line.best_insertion(u, below=cost_u + gain)
             new_u = p.unscheduled_cost if found is None else found[0]
             if found is not None and new_u - cost_u < gain:
                 line.place(u, found[1], found[2])

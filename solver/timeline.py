@@ -141,8 +141,10 @@ class Timeline:
             for k in range(where.start // GRID, -(-(where.start + spec.duration) // GRID)):
                 use[k] -= 1
 
-    def best_insertion(self, task: int) -> tuple[int, int, int] | None:
-        """Cheapest (cost, segment, start) at which ``task`` fits now, trying windows first."""
+    def best_insertion(self, task: int, below: int | None = None
+                       ) -> tuple[int, int, int] | None:
+        """Cheapest (cost, segment, start) at which ``task`` fits now, trying windows first;
+        with ``below``, only places cheaper than that are looked for."""
         spec = self.p.tasks[task]
         best: tuple[int, int, int] | None = None
         if spec.previous is not None and self.fits(task, *spec.previous):
@@ -151,6 +153,8 @@ class Timeline:
         for option in self.by_cost[task]:
             floor = option.cost - spec.pref_bonus if option.windows else option.cost
             if best is not None and floor >= best[0]:
+                break
+            if below is not None and floor >= below:
                 break
             for window in option.windows:
                 found = self.earliest(task, option.segment, window)

@@ -317,6 +317,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                 if floor >= result.objective - 1e-6:
                     bound = max(bound or 0, result.objective)
             placed, failed = _sequence(problem, result.chosen, deadline)
+            improve(placed, deadline, should_stop)
             cost = timeline_cost(placed)
             log.info("round %d: assignment %d, after sequencing %d (bound %s)",
                      round_no, result.objective, cost, bound)
