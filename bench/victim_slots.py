@@ -16,7 +16,8 @@ database is created and dropped):
    for its own victim and a slot offered to it just before;
 4. *book (HTTP)*: the service under uvicorn in a child process on the loopback interface,
    ``--clients`` HTTP clients each posting ``POST /api/v/{token}/booking`` for victims of
-   their own, ``--bookings`` in all, first back to back (each client posts its next
+   their own, ``--bookings`` in all (after 20 by one client alone: the latency without
+   load), first back to back (each client posts its next
    booking as soon as the last is answered: a saturating load), then paced (each client
    waits a random 0 to 2 x ``--think`` seconds before each request, as people do); a 409
    (the slot went to another client meanwhile, e.g. a room) is counted apart.
@@ -28,7 +29,9 @@ see :mod:`api.db`) and a request's session spans several hops through the server
 pool (the session dependency, then the route): with more requests at once than threads
 (anyio's default is 40), threads waiting for the lock can starve the one that holds it
 until SQLite's busy timeout (30 s) fails them.  ``--server-threads 200`` measures the
-service with a larger pool.
+service with a larger pool; ``--sqlite-writer-lock`` has the server's SQLite writers queue
+on an in-process lock before ``BEGIN IMMEDIATE`` instead of SQLite's busy wait, which
+polls with growing sleeps (a long waiter is overtaken again and again: the long tail).
 No assertion on times: this is a measurement.
 """
 
@@ -201,6 +204,31 @@ def _free_port() -> int:
 
 SERVE = """
 import sys, uvicorn
+if sys.argv[5] == "1":  # SQLite: writers queue on an in-process lock, not SQLite's busy wait
+    import threading
+    from sqlalchemy import event
+    import api.db as dbmod
+    plain = dbmod.make_engine
+
+    def make_engine(url, **kw):
+        engine = plain(url, **kw)
+        if engine.dialect.name == "sqlite":
+            turn = threading.Lock()
+
+            def take(conn):
+                turn.acquire()
+                conn.info["turn"] = True
+
+            def give(conn):
+                if conn.info.pop("turn", False):
+                    turn.release()
+
+            event.listen(engine, "begin", take, insert=True)
+            event.listen(engine, "commit", give)
+            event.listen(engine, "rollback", give)
+        return engine
+
+    dbmod.make_engine = make_engine
 from api.app import create_app
 from api.config import Settings
 settings = Settings(environment="test", database_url=sys.argv[1], secret_key=sys.argv[2],
@@ -226,10 +254,13 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning",
 """
 
 
-def bench_book_http(url: str, settings: Settings, rounds: list[tuple[str, float,
-                                                                   list[tuple[int, Slot]]]],
-                    clients: int, threads: int = 0) -> None:
-    """Each round: (name, mean think time in s between a client's requests, bookings)."""
+Round = tuple[str, int, float, list[tuple[int, Slot]]]
+"""(name, clients, mean think time in s between a client's requests, bookings)."""
+
+
+def bench_book_http(url: str, settings: Settings, rounds: list[Round],
+                    threads: int = 0, writer_lock: bool = False) -> None:
+    """The rounds of HTTP bookings against the service in a child process."""
     import httpx
 
     from api.links import VictimLinks
@@ -238,7 +269,7 @@ def bench_book_http(url: str, settings: Settings, rounds: list[tuple[str, float,
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     server = subprocess.Popen([sys.executable, "-c", SERVE, url, SECRET, str(port),
-                               str(threads)],
+                               str(threads), "1" if writer_lock else "0"],
                               env=env, cwd=Path(__file__).resolve().parents[1])
     base = f"http://127.0.0.1:{port}"
     try:
@@ -248,7 +279,7 @@ def bench_book_http(url: str, settings: Settings, rounds: list[tuple[str, float,
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        for name, think, picks in rounds:
+        for name, clients, think, picks in rounds:
             _http_round(base, links, name, think, picks, clients)
     finally:
         server.terminate()
@@ -300,7 +331,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         monday = next_demo_monday()
         build(db, args.appointments, monday)
         now = datetime.now(UTC)
-        ids = victims(db, args.victims + args.clients + 2 * args.bookings)
+        ids = victims(db, args.victims + args.clients + 2 * args.bookings + 20)
         found = bench_slots(db, ids[:args.victims], now)
         rest = ids[args.victims:]
         found.update({cid: slots_for_quiet(db, cid, now) for cid in rest})
@@ -308,11 +339,14 @@ def run(url: str, args: argparse.Namespace) -> None:
         bench_book_service(db, settings, picks[:args.clients], args.clients)
         if not args.no_http:
             more = picks[args.clients:]
+            solo, more = more[:20], more[20:]
             k = len(more) // 2
+            n = args.clients
             bench_book_http(url, settings, [
-                (f"{args.clients} clients back to back", 0.0, more[:k]),
-                (f"{args.clients} clients ~{args.think:g} s apart", args.think, more[k:])],
-                args.clients, args.server_threads)
+                ("1 client (no load)", 1, 0.0, solo),
+                (f"{n} clients back to back", n, 0.0, more[:k]),
+                (f"{n} clients ~{args.think:g} s apart", n, args.think, more[k:])],
+                args.server_threads, args.sqlite_writer_lock and url.startswith("sqlite"))
     finally:
         db.dispose()
 
@@ -335,6 +369,8 @@ def main() -> None:
     parser.add_argument("--postgres-env", action="store_true",
                         help="the admin URL from MEDEX_BENCH_POSTGRES_URL")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--sqlite-writer-lock", action="store_true",
+                        help="the server's SQLite writers queue on an in-process lock")
     parser.add_argument("--server-threads", type=int, default=0,
                         help="the server's thread pool for sync routes and dependencies "
                              "(0: as shipped, anyio's 40)")
