@@ -1,18 +1,24 @@
 """Solving a weekly problem: a greedy start, then home visits and centres apart.
 
-1. :func:`solver.timeline.construct` places every task it can, greedily: a feasible schedule
-   within a second or two, reported as the first solution.
-2. Home visits and home rounds form a problem of their own, solved exactly by
-   :func:`solver.home_rounds.solve_home_rounds`; the centres then get the doctors' day
-   limits minus what the rounds took.
-3. For the centres, :func:`solver.lp_bound.lp_bound` gives the proven lower bound (LP of the
-   assignment relaxation over merged interchangeable segments, by column generation), its
-   solution is rounded into a schedule, and :class:`solver.assignment.AssignmentModel`
-   (CP-SAT over the columns with the smallest reduced costs) improves the choice of segments.
+1. :func:`solver.timeline.construct` places every task it can, greedily (or the given start,
+   the hand plan, when it is better): a feasible schedule within a second or two.
+2. Home visits and home rounds form a problem of their own: its bound comes from column
+   generation over routes (:func:`solver.home_routes.home_bound`), its plan from a MIP over
+   the routes found, improved by the CP-SAT model of :mod:`solver.home_rounds` while the
+   home share of the time lasts.  The centres then get the doctors' day limits minus what
+   the rounds took.
+3. For the centres, the local search of :mod:`solver.local_search` improves the start;
+   :func:`solver.lp_bound.lp_bound` gives the proven lower bound (LP of the assignment
+   relaxation over merged interchangeable segments, by column generation, or its Lagrangian
+   bound, or each task at its cheapest, whatever time allows); its solution is rounded into
+   a schedule, the local search goes on from the best, and
+   :class:`solver.assignment.AssignmentModel` (CP-SAT over the columns with the smallest
+   reduced costs) improves the choice of segments.
 4. :func:`solver.sequencing.sequence_group` gives start times per centre-day; exams that do
-   not fit are re-inserted greedily, and a capacity cut sends the assignment model back for
-   another round while time remains.
-The weekly bound is the sum of the two parts' bounds.
+   not fit are re-inserted greedily, the local search polishes, and a capacity cut sends
+   the assignment model back for another round while time remains.
+The weekly bound is the sum of the two parts' bounds; neither depends on the day limits the
+other part leaves, so the sum holds for the week.
 """
 
 from __future__ import annotations
