@@ -536,3 +536,18 @@ def test_an_overdue_file_is_offered_the_next_days(agenda: Agenda) -> None:
             MONDAY + timedelta(days=i) for i in range(5)}
         for slot in offered[:5]:
             assert independent_verdict(s, conv, slot).ok
+
+
+def test_an_offer_is_a_message_not_a_booking_no_invite_in_every_language() -> None:
+    from notify import messages
+    from notify.model import LANGUAGES, Kind
+    from notify.outbox import compose
+    from tests.notify.conftest import ORGANIZER, make_appointment
+
+    for lang in LANGUAGES:
+        a = make_appointment(language=lang)
+        out = compose(a, Kind.OFFER, organizer=ORGANIZER, now=NOW)
+        assert {m.channel.value for m in out} == {"sms", "email"}
+        assert all(m.attachment is None for m in out)
+        sms = messages.sms_text(a, Kind.OFFER)
+        assert a.link in sms and "09:30" in sms and messages.sms_segments(sms) == 1
