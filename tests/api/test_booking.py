@@ -540,13 +540,18 @@ def test_an_overdue_file_is_offered_the_next_days(agenda: Agenda) -> None:
 
 def test_an_offer_is_a_message_not_a_booking_no_invite_in_every_language() -> None:
     from notify import messages
-    from notify.model import LANGUAGES, Kind
+    from notify.ics import Organizer
+    from notify.model import LANGUAGES, Contact, Kind, Venue
+    from notify.model import Appointment as Notice
     from notify.outbox import compose
-    from tests.notify.conftest import ORGANIZER, make_appointment
 
     for lang in LANGUAGES:
-        a = make_appointment(language=lang)
-        out = compose(a, Kind.OFFER, organizer=ORGANIZER, now=NOW)
+        a = Notice(id="7-offer-9", revision=2, convocation="C1", doctor="D1",
+                   start=at(MONDAY, 9, 30), end=at(MONDAY, 10),
+                   venue=Venue("GNT", "Medex Gent", "Kortrijksesteenweg 1, 9000 Gent"),
+                   contact=Contact(lang, phone="+32470000001", email="v@example.be"),
+                   link="https://medex.example/v/7.g3y.abcdefghijk")
+        out = compose(a, Kind.OFFER, organizer=Organizer("planning@medex.example"), now=NOW)
         assert {m.channel.value for m in out} == {"sms", "email"}
         assert all(m.attachment is None for m in out)
         sms = messages.sms_text(a, Kind.OFFER)
