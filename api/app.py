@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +51,10 @@ def create_app(settings: Settings, *, database: Database | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # synchronous routes run in anyio's thread pool (40 threads by default): a burst of
+        # more requests than threads would leave the one holding SQLite's write lock
+        # waiting for a thread while the others wait for the lock
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
         yield
         state: AppState = app.state.medex
         state.runner.shutdown()
