@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from solver.sequencing import in_a_window
@@ -118,3 +119,25 @@ def solve_home_rounds(problem: WeekProblem, tasks: list[int], time_limit: float,
              solver.objective_value, solver.best_objective_bound, len(placements), len(tasks))
     return HomeResult(placements, round(solver.objective_value),
                       int(-(-solver.best_objective_bound // 1)), status == cp_model.OPTIMAL)
+
+
+def drives_consistent(problem: WeekProblem, tasks: list[int]) -> bool:
+    """Whether no visit can be reached sooner through another patient than from the base:
+    the drive from the base to t is at most the drive to o, o's exam and the leg from o to t,
+    for every two patients a round may serve.  Road legs (the format's haversine minutes)
+    always are; then this model's earliest start of every visit, the drive from the base,
+    cuts no real schedule and its bound is a bound of the home part."""
+    p = problem
+    per_round: dict[int, list[int]] = defaultdict(list)
+    for t in tasks:
+        for option in p.tasks[t].options:
+            if p.segments[option.segment].is_home:
+                per_round[option.segment].append(t)
+    for s, ts in per_round.items():
+        base = np.array([p.home_from_base.get((s, t), 0) for t in ts])
+        duration = np.array([p.tasks[t].duration for t in ts])
+        legs = np.array([[p.home_leg.get((o, t), 0) for t in ts] for o in ts]).reshape(
+            len(ts), len(ts))
+        if (base[None, :] > base[:, None] + duration[:, None] + legs).any():
+            return False
+    return True

@@ -32,7 +32,7 @@ import numpy as np
 
 from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
-from solver.home_rounds import HomeResult, solve_home_rounds
+from solver.home_rounds import HomeResult, drives_consistent, solve_home_rounds
 from solver.home_routes import best_routes, home_bound, routes_of, trivial_bound
 from solver.local_search import improve
 from solver.lp_bound import LpResult, lp_bound
@@ -167,8 +167,13 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     if not best.optimal and left > 1.0 and not (should_stop and should_stop()):
         exact = solve_home_rounds(problem, home, time_limit=left, workers=workers,
                                   hint=best.placements, should_stop=should_stop)
+        bound = lp.bound
+        if exact.bound is not None and drives_consistent(problem, home):
+            bound = max(bound, exact.bound)
         if exact.cost < best.cost and _home_fits(problem, exact.placements):
-            best = HomeResult(exact.placements, exact.cost, lp.bound, exact.cost <= lp.bound)
+            best = HomeResult(exact.placements, exact.cost, bound, exact.cost <= bound)
+        else:
+            best = HomeResult(best.placements, best.cost, bound, best.cost <= bound)
     return best
 
 
