@@ -152,13 +152,13 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
     now = time.monotonic()
-    lp = home_bound(problem, home, now + 0.8 * (deadline - now),
+    lp = home_bound(problem, home, now + 0.6 * (deadline - now),
                     seed=routes_of(problem, start_homes))
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
     if best.optimal:
         return best
     found = best_routes(problem, home, lp.routes,
-                        max(0.1, 0.5 * (deadline - time.monotonic())))
+                        max(0.1, 0.7 * (deadline - time.monotonic())))
     if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
         best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
     log.info("home rounds: cost %d, bound %d (start %d, LP %s after %d rounds)", best.cost,
