@@ -37,6 +37,7 @@ from scheduler.heuristic import plan_by_hand
 from scheduler.reasons import explain_unscheduled
 from scheduler.travel import resolve_travel
 from solver.week_model import (
+    GRID,
     HOME_CENTRE,
     Option,
     Placement,
@@ -134,7 +135,7 @@ def _options(week: Week, conv: Convocation, pool: list[Segment], travel: dict[st
 def _home_fits_grid(week: Week, conv: Convocation, seg: Segment) -> bool:
     """Whether the visit fits the round alone with its start on the 5-minute grid (the
     drive from the base may end off it): if not, the round cannot legally serve it."""
-    first = -(-(seg.start + home_reach(week, conv, seg)) // 5) * 5
+    first = -(-(seg.start + home_reach(week, conv, seg)) // GRID) * GRID
     return first + conv.duration_min <= seg.end
 
 

@@ -343,6 +343,19 @@ def test_a_home_round_too_short_for_the_drive() -> None:
     assert "drive" in reasons(s)["C0001"]
 
 
+def test_a_round_with_room_for_the_drive_but_not_on_the_grid_cannot_serve() -> None:
+    leg = driving_min(BRUSSELS_LAT, BRUSSELS_LON, LEUVEN["lat"], LEUVEN["lon"])
+    begin = 13 * 60 + 2 if leg % 5 == 0 else 13 * 60
+    assert (begin + leg) % 5, "the drive must end off the 5-minute grid for this case"
+    end = begin + leg + 30
+    doctors = [doctor(sessions=[home_session(start=f"{begin // 60:02d}:{begin % 60:02d}",
+                                             end=f"{end // 60:02d}:{end % 60:02d}")])]
+    conv = convocation(home_visit=True, patient=LEUVEN, duration_min=30)
+    result = plan_week(week(doctors=doctors, convocations=[conv]), time_limit=2.0)
+    assert result.schedule.assignments == ()
+    assert result.unservable == 1
+
+
 def test_a_home_visit_never_goes_to_a_centre() -> None:
     s = solve(week(convocations=[convocation(home_visit=True)]))
     assert s.assignments == ()
