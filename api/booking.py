@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -48,13 +50,15 @@ from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
 from api.notices import Notices, to_notice, venue
 from api.offers import (
     BOOKABLE,
+    active_doctor,
     brussels_now,
     build_need,
     current_appointment,
+    day_supply,
     earliest_start,
-    load_supply,
     window,
 )
+from api.planning import domain_centre
 from api.schemas import Problem
 from api.services import audit, snapshot
 from api.tables import (
@@ -279,6 +283,13 @@ def _lock(session: Session, conv: Convocation, doctor_ids: list[int],
         populate_existing=True)).first()
 
 
+def _keep(session: Session, *rows: object) -> None:
+    """Hold ``rows`` until the session ends: the session's identity map holds its objects
+    weakly, and what the caller shows next (the convocation as it is now) reads them again
+    from there instead of from the database."""
+    session.info.setdefault("kept", []).extend(rows)
+
+
 def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convocation,
             victim: Victim, doctor: str, centre: Centre | None, kind: n.Kind) -> int:
     """The ``kind`` messages of ``appt`` to the outbox, from the rows in hand: what
@@ -304,8 +315,8 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     conv = _convocation(session, convocation_id, actor)
     code, place, start = _choice(slot)
     text = _reason(reason, required=False)
-    doctor = session.exec(select(Doctor).where(Doctor.code == code)).first()
-    if doctor is None or not doctor.active:
+    doctor = active_doctor(session, code)
+    if doctor is None:
         raise _invalid("doctor", f"no doctor {code} in the agenda")
     centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
     centre = next((c for c in centres if c.id == place), None)
@@ -323,10 +334,10 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
     victim = session.get(Victim, conv.victim_id)
     assert victim is not None
+    _keep(session, conv, victim)
     need = build_need(session, conv, victim, earliest, centres)
-    supply = load_supply(session, [doctor], set() if centre is None else {place},
-                         home=centre is None, first=start.date(), last=start.date(),
-                         centres=centres)
+    supply = day_supply(session, doctor, place, start.date(),
+                        {c.id: domain_centre(c) for c in centres})
     refusal = check_slot(need, supply, code, place, start)
     if refusal is not None:
         if refusal.taken:
@@ -439,6 +450,15 @@ def _phone(victim: Victim) -> str | None:
     return phone
 
 
+_WAITLISTED = sa_select(col(Convocation.id)).where(
+    col(Convocation.waitlist_since).is_not(None), col(Convocation.status).in_(list(BOOKABLE)),
+    col(Convocation.id) != bindparam("freed"), col(Convocation.home_visit) == bindparam("home"),
+    col(Convocation.release_date) <= bindparam("day")).order_by(
+    col(Convocation.waitlist_since), col(Convocation.id)).limit(OFFER_CANDIDATES)
+"""The waitlisted convocations a freed slot may be offered to, longest waiting first (a
+statement built once: most freed slots find no one)."""
+
+
 def offer_freed(session: Session, freed_appt: Appointment, doctor_id: int,
                 centre_id: str | None, start: datetime, end: datetime, *, notices: Notices,
                 settings: Settings, now: datetime) -> int:
@@ -449,26 +469,25 @@ def offer_freed(session: Session, freed_appt: Appointment, doctor_id: int,
     earliest = earliest_start(now, settings.victim_cutoff_hours)
     if start < earliest:
         return 0
+    place = centre_id or d.HOME
+    day = start.date()
+    ids = list(session.connection().execute(_WAITLISTED, {
+        "freed": freed_appt.convocation_id, "home": centre_id is None, "day": day}).scalars())
+    if not ids:
+        return 0
     doctor = session.get(Doctor, doctor_id)
     if doctor is None or not doctor.active:
         return 0
-    place = centre_id or d.HOME
-    day = start.date()
     rows = session.exec(select(Convocation, Victim).join(
         Victim, col(Victim.id) == col(Convocation.victim_id)).where(
-        col(Convocation.waitlist_since).is_not(None),
-        col(Convocation.status).in_(list(BOOKABLE)),
-        col(Convocation.id) != freed_appt.convocation_id,
-        Convocation.home_visit == (centre_id is None),
-        Convocation.release_date <= day).order_by(
-        col(Convocation.waitlist_since), col(Convocation.id)).limit(OFFER_CANDIDATES)).all()
+        col(Convocation.id).in_(ids)).order_by(
+        col(Convocation.waitlist_since), col(Convocation.id))).all()
     rows = [(c, v) for c, v in rows if v.language in doctor.languages
             and (c.specialty == d.GENERAL or c.specialty in doctor.specialties)]
     if not rows:
         return 0
     centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
-    supply = load_supply(session, [doctor], {centre_id} if centre_id else set(),
-                         home=centre_id is None, first=day, last=day, centres=centres)
+    supply = day_supply(session, doctor, place, day, {c.id: domain_centre(c) for c in centres})
     centre = next((c for c in centres if c.id == centre_id), None)
     told = 0
     for conv, victim in rows:

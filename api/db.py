@@ -4,44 +4,154 @@ SQLite (the default) gets foreign keys, WAL and a busy timeout, and every transa
 starts with ``BEGIN IMMEDIATE``: writers are serialised, so two requests can never both
 read a free slot and both book it.  On PostgreSQL the booking code takes row locks
 (``SELECT ... FOR UPDATE``) on the doctors and centres it books, see :func:`lock_rows`.
+
+Within one process the SQLite transactions of a database file also queue, first come
+first served, on a lock taken before ``BEGIN IMMEDIATE`` and given back when the
+transaction ends (:class:`WriterQueue`): SQLite's own busy wait polls with growing sleeps,
+so under a burst a long waiter is overtaken again and again; the queue serves them in
+order.  Other processes still meet the busy timeout.  The connections of a file stay open
+in a small pool (closing the last one checkpoints the WAL).
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
+
+BUSY_TIMEOUT_S = 30
+SQLITE_POOL = 20
+"""Connections to an SQLite file kept open (more are opened under a burst, and closed)."""
+
+
+class WriterQueue:
+    """A first-come-first-served lock that any thread may release (a request's
+    transaction begins and ends on different threads of the server's pool)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait for our turn (at most ``timeout`` seconds); False when it did not come."""
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True
+        with self._mutex:
+            try:
+                self._waiters.remove(turn)
+            except ValueError:  # handed over just now: it is ours
+                return True
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the next one holds it now
+            else:
+                self._held = False
+
+
+_queues: dict[str, WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def writer_queue(path: str) -> WriterQueue:
+    """The process's queue for the SQLite file at ``path``."""
+    key = os.path.realpath(path)
+    with _queues_lock:
+        return _queues.setdefault(key, WriterQueue())
+
+
+class _Connection(sqlite3.Connection):
+    """An SQLite connection that gives its turn in the writer queue back when its
+    transaction ends (after the COMMIT or ROLLBACK itself, also on the pool's reset)."""
+
+    queue: WriterQueue | None = None
+    holding = False
+
+    def _give(self) -> None:
+        if self.holding:
+            self.holding = False
+            if self.queue is not None:
+                self.queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._give()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the project's connection settings."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               poolclass=NullPool, **kwargs)
+        on_file = parsed.database not in (None, "", ":memory:") and not str(
+            parsed.database).startswith("file:")
+        pool: dict[str, Any] = ({"poolclass": QueuePool, "pool_size": SQLITE_POOL,
+                                 "max_overflow": -1} if on_file else {"poolclass": NullPool})
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": BUSY_TIMEOUT_S,
+                                                  "factory": _Connection},
+                               **{**pool, **kwargs})
+        queue = writer_queue(str(parsed.database)) if on_file else None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # transactions are ours, below
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
             if parsed.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            raw = connection.connection.dbapi_connection
+            if queue is not None and isinstance(raw, _Connection) and not raw.holding:
+                raw.queue = queue
+                # past the timeout, SQLite's own busy wait decides
+                raw.holding = queue.acquire(BUSY_TIMEOUT_S)
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                if isinstance(raw, _Connection):
+                    raw._give()
+                raise
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
 
 class Database:
     """The engine and a session factory; one per application."""

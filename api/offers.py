@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, bindparam, exists, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -111,6 +111,19 @@ def active_doctors(session: Session) -> list[DoctorRow]:
         col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
         col(Doctor.max_exams_per_day)).where(col(Doctor.active)).order_by(col(Doctor.code)))
     return [DoctorRow(*row) for row in rows.all()]
+
+
+_BY_CODE = sa_select(
+    col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
+    col(Doctor.max_exams_per_day)).where(col(Doctor.code) == bindparam("code"),
+                                         col(Doctor.active))
+
+
+def active_doctor(session: Session, code: str) -> DoctorRow | None:
+    """The active doctor of that code as a plain row (one query on a statement built
+    once), or ``None``."""
+    row = session.connection().execute(_BY_CODE, {"code": code}).first()
+    return None if row is None else DoctorRow(*row)
 
 
 def suits(doctor: DoctorLike, conv: Convocation, language: str) -> bool:
@@ -226,6 +239,83 @@ def load_supply(session: Session, doctors: Sequence[DoctorLike], places: set[str
                              first=first, last=last)
     return supply_of(session, doctors, sessions, places,
                      {c.id: domain_centre(c) for c in centres})
+
+
+def _day_statements() -> tuple[Any, Any, Any, Any]:
+    """The statements of :func:`day_supply`, built once (their parameters bound later)."""
+    doctor: Any = bindparam("doctor")
+    day: Any = bindparam("day")
+    absent = exists().where(col(Absence.doctor_id) == doctor, col(Absence.first_day) <= day,
+                            col(Absence.last_day) >= day)
+    sessions = sa_select(
+        col(DoctorSession.centre_id), col(DoctorSession.base_centre_id),
+        col(DoctorSession.start), col(DoctorSession.end)).where(
+        col(DoctorSession.doctor_id) == doctor, col(DoctorSession.day) == day, ~absent)
+    at_centre = sessions.where(col(DoctorSession.centre_id) == bindparam("place")).order_by(
+        col(DoctorSession.start))
+    at_home = sessions.where(col(DoctorSession.centre_id).is_(None)).order_by(
+        col(DoctorSession.start))
+    columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
+                          col(Appointment.centre_id), col(Appointment.start),
+                          col(Appointment.end)]
+    that_day = (col(Appointment.status) == AppointmentStatus.CONFIRMED,
+                col(Appointment.start) >= bindparam("since"),
+                col(Appointment.start) < bindparam("until"))
+    booked_centre = sa_select(*columns).where(*that_day, or_(
+        col(Appointment.doctor_id) == doctor, col(Appointment.centre_id) == bindparam("place")))
+    booked_home = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
+                   .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
+                   .join(Victim, col(Victim.id) == col(Convocation.victim_id))
+                   .where(*that_day, col(Appointment.doctor_id) == doctor))
+    return at_centre, at_home, booked_centre, booked_home
+
+
+_DAY = _day_statements()
+
+
+def day_supply(session: Session, doctor: DoctorLike, place: str, day: date,
+               centres: Mapping[str, d.Centre]) -> SlotSupply:
+    """The agenda of one doctor on one day at ``place`` (a centre, or ``"home"``): what
+    :func:`load_supply` gives for that doctor, centre and day (the booking's re-check),
+    in two queries on statements built once: the doctor's sessions there that day unless
+    absent, then the confirmed appointments of that day of the doctor and at the centre."""
+    home = place == d.HOME
+    at_centre_stmt, at_home_stmt, booked_centre_stmt, booked_home_stmt = _DAY
+    conn = session.connection()
+    key = doctor.id or 0
+    params: dict[str, Any] = {"doctor": key, "day": day}
+    if home:
+        rows = conn.execute(at_home_stmt, params).all()
+    else:
+        rows = conn.execute(at_centre_stmt, {**params, "place": place}).all()
+    sessions = [d.Session(centre_id or d.HOME, day, start, end,
+                          base=base if centre_id is None else None)
+                for centre_id, base, start, end in rows]
+    booked: list[Booked] = []
+    in_room: list[Booked] = []
+    if sessions:
+        window_of = {"doctor": key, "since": datetime.combine(day, time()),
+                     "until": datetime.combine(day + timedelta(days=1), time())}
+        if home:
+            found = conn.execute(booked_home_stmt, window_of).all()
+        else:
+            found = conn.execute(booked_centre_stmt, {**window_of, "place": place}).all()
+        for row in found:
+            cid, doctor_id, centre_id, start, end = row[:5]
+            lat, lon = (row[5], row[6]) if home and centre_id is None else (None, None)
+            b = Booked(str(cid), start, end, centre_id or d.HOME, lat, lon)
+            if doctor_id == doctor.id:
+                booked.append(b)
+            if not home and centre_id == place:
+                in_room.append(b)
+    domain_doctor = d.Doctor(doctor.code, frozenset(doctor.languages),
+                             frozenset(doctor.specialties) | {d.GENERAL},
+                             doctor.max_exams_per_day, tuple(sessions))
+    return SlotSupply(
+        doctors=(domain_doctor,), centres=centres,
+        closed_dates=DEFAULT_CALENDAR.closed_dates(day, day) if sessions else frozenset(),
+        booked={doctor.code: tuple(booked)} if booked else {},
+        at_centre={place: tuple(in_room)} if in_room else {})
 
 
 def _places(conv: Convocation, need: SlotNeed, centres: list[Centre],
