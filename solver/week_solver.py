@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
 HOME_SHARE = 0.2
 """Share of the time limit the home rounds may take."""
+EXACT_HOME_PAIRS = 300_000
+"""Above this many (patient, patient) pairs in rounds, the exact CP-SAT model of the rounds
+(one order literal per pair) is not tried: it proves nothing in the time."""
 FIRST_SEARCH_SHARE = 0.35
 """Share of the centres' time limit for the local search on the start, before the LP."""
 LP_SHARE = 0.7
@@ -152,19 +155,21 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
     now = time.monotonic()
-    lp = home_bound(problem, home, now + 0.6 * (deadline - now),
-                    seed=routes_of(problem, start_homes))
+    start_routes = routes_of(problem, start_homes)
+    lp = home_bound(problem, home, now + 0.5 * (deadline - now), seed=start_routes)
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
     if best.optimal:
         return best
+    per_round = Counter(o.segment for t in home for o in problem.tasks[t].options)
+    exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
     found = best_routes(problem, home, lp.routes,
-                        max(0.1, 0.7 * (deadline - time.monotonic())))
+                        max(0.1, (0.7 if exact_fits else 1.0) * (deadline - time.monotonic())))
     if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
         best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
     log.info("home rounds: cost %d, bound %d (start %d, LP %s after %d rounds)", best.cost,
              lp.bound, start_cost, "converged" if lp.converged else "stopped", lp.rounds)
     left = deadline - time.monotonic()
-    if not best.optimal and left > 1.0 and not (should_stop and should_stop()):
+    if not best.optimal and left > 1.0 and exact_fits and not (should_stop and should_stop()):
         exact = solve_home_rounds(problem, home, time_limit=left, workers=workers,
                                   hint=best.placements, should_stop=should_stop)
         bound = lp.bound
