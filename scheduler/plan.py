@@ -258,8 +258,9 @@ def build_problem(week: Week, travel: dict[str, dict[str, int]] | None = None,
         key = (conv.patient.language, conv.home_visit)
         pool = [seg for day in week.dates if exam_day_open(week, conv, day)
                 for seg in pools.get((*key, day), ())]
-        options = [o for o in _options(week, conv, pool, travel.get(conv.id, {}))
-                   if not o[0].is_home or _home_fits_grid(week, conv, o[0])]
+        options = _options(week, conv, pool, travel.get(conv.id, {}))
+        if conv.home_visit:
+            options = [o for o in options if _home_fits_grid(week, conv, o[0])]
         fixed = None
         if conv.fixed is not None:
             try:
