@@ -275,8 +275,13 @@ def _lock(session: Session, conv: Convocation, doctor_ids: list[int],
     return the convocation's confirmed appointment as it is now."""
     lock_rows(session, Doctor, sorted(set(doctor_ids)))
     lock_rows(session, Centre, sorted({c for c in centre_ids if c}))
-    lock_rows(session, Convocation, [conv.id])
-    session.refresh(conv)
+    # the convocation locked and read again in one statement (SQLite: no FOR UPDATE, the
+    # transaction holds the write lock already)
+    stmt = select(Convocation).where(Convocation.id == conv.id).execution_options(
+        populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    session.exec(stmt).one()
     return session.exec(select(Appointment).where(
         Appointment.convocation_id == conv.id,
         Appointment.status == AppointmentStatus.CONFIRMED).execution_options(
