@@ -2,8 +2,8 @@
 convocations (:func:`scheduler.demo.demo_week`), and one user per role.
 
 Two federal employers (real institutions; enterprise numbers with valid check digits, for
-demo use only) employ a third of the demo victims each; ``hr@medex.example`` is the HR user of the first, so the employer's pages
-show their convocations and nobody else's.
+demo use only) employ a third of the demo victims each; ``hr@medex.example`` is the HR
+user of the first, so the employer's pages show their convocations and nobody else's.
 
 Victims get synthetic but valid national register numbers and the postcode of the
 nearest locality; their travel minutes are those of the demo week (the travel model).
