@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
                             status_code=409)
 
     app.include_router(auth.router)
-    for router in resources.routers(notices):
+    for router in resources.routers(notices, settings):
         app.include_router(router)
     app.include_router(imports.router)
     app.include_router(plans.router)

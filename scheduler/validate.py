@@ -282,7 +282,7 @@ def _inside_session(e: _Exam) -> Iterator[Violation]:
         same_day = [s for s in e.doctor.sessions if s.day == e.day]
         listed = ", ".join(f"{'home' if s.is_home else s.centre} {_span(s.start, s.end)}"
                            for s in same_day) or "none"
-        place = "a home session" if e.at_home else f"a session at {a.centre}"
+        place = "home session" if e.at_home else f"session at {a.centre}"
         yield Violation("inside-session", a.convocation,
                         f"{e.describe()}: {a.doctor} has no {place} on {_day(e.day)} that holds "
                         f"{_span(e.start, e.end)} (sessions that day: {listed}).")

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session, col, select
 
 from api import planning
+from api.booking import offer_freed
+from api.config import Settings
 from api.deps import PLANNERS, STAFF, CurrentUser, SessionDep, StateDep, require
 from api.errors import Forbidden, Invalid, responses
 from api.notices import Notices
@@ -144,6 +146,10 @@ def _make_convocation(session: Session, body: ConvocationCreate, user: User) -> 
     return create_convocation(session, body, user.id)
 
 
+FreedSlot = tuple[int, str | None, datetime, datetime]
+"""Doctor id, centre id (None: a home round), start, end of a slot that was given up."""
+
+
 def cancel_appointments(session: Session, conv: Convocation, user: User,
                         notices: Notices) -> list[Appointment]:
     """A cancelled convocation frees its confirmed appointment; the victim gets the
@@ -194,9 +200,20 @@ def _user_public(_session: Session, row: User) -> UserPublic:
     return UserPublic.model_validate(row)
 
 
-def routers(notices: Notices) -> list[APIRouter]:
+def offer_freed_slots(session: Session, freed: list[tuple[Appointment, FreedSlot]],
+                      notices: Notices, settings: Settings) -> None:
+    """A slot a planner freed (a move, a cancelled file) is offered to the waitlist, as one a
+    victim frees is (:func:`api.booking.offer_freed`), in the same transaction."""
+    for appt, (doctor_id, centre_id, start, end) in freed:
+        offer_freed(session, appt, doctor_id, centre_id, start, end, notices=notices,
+                    settings=settings, now=notices.clock())
+
+
+def routers(notices: Notices, settings: Settings) -> list[APIRouter]:
     def after_convocation_update(session: Session, conv: Convocation, user: User) -> None:
-        cancel_appointments(session, conv, user, notices)
+        cancelled = cancel_appointments(session, conv, user, notices)
+        offer_freed_slots(session, [(a, (a.doctor_id, a.centre_id, a.start, a.end))
+                                    for a in cancelled], notices, settings)
 
     out = [
         crud_router(model=Centre, name="centres", create=CentreCreate, update=CentreUpdate,
@@ -323,7 +340,11 @@ def appointments_router() -> APIRouter:
                          "refusal names the rule)")
     def move(session: SessionDep, state: StateDep, user: Mover, key: int,
              body: MoveRequest) -> Any:
+        before = get_or_404(session, Appointment, key)
+        was: FreedSlot = (before.doctor_id, before.centre_id, before.start, before.end)
         a = planning.move_appointment(session, key, body, user, notices=state.notices)
+        if (a.doctor_id, a.centre_id, a.start, a.end) != was:
+            offer_freed_slots(session, [(a, was)], state.notices, state.settings)
         return appointment_public(session, a)
 
     return router

@@ -383,3 +383,45 @@ def test_every_message_carries_the_convocations_own_link(victims: Victims) -> No
     reminded = context.source(WEEK, WEEK + timedelta(days=6))
     ann = next(a for a in reminded if a.contact.name == "Ann Aerts")
     assert victims.links.read(ann.link.rsplit("/", 1)[1]) == victims.conv["ann"]
+
+
+# ------------------------------------------------------------------ slots planners free
+
+
+def _offers(v: Victims) -> list[Any]:
+    with v.svc.db.engine.connect() as conn:
+        return list(conn.execute(select(OUTBOX).where(OUTBOX.c.kind == "offer")).all())
+
+
+def test_a_slot_a_planner_frees_is_offered_to_the_waitlist(victims: Victims) -> None:
+    """A planner's move and a cancelled file free a slot as a victim's change does: the
+    waitlisted victim for whom it is earlier and feasible is told, once per freeing."""
+    friday = (WEEK + timedelta(days=4)).isoformat()
+    later = [s for s in _slots(victims, "bert", day=friday) if s["doctor"] == "D001"]
+    assert later, "Dr. D001 has a free Friday slot for bert"
+    assert _book(victims, "bert", later[0]).status_code == 200
+    assert victims.client.put(victims.v("bert", "/waitlist"), json={"on": True}
+                              ).status_code == 200
+    with victims.svc.db.session() as s:
+        ann = s.exec(select_rows(Appointment).where(
+            Appointment.convocation_id == victims.conv["ann"])).one()
+    assert _offers(victims) == []
+    planner = victims.svc.as_("planner")
+    thursday = f"{(WEEK + timedelta(days=3)).isoformat()}T11:00"
+    r = victims.client.post(f"/api/appointments/{ann.id}/move", headers=planner,
+                            json={"start": thursday, "reason": "the doctor asked"})
+    assert r.status_code == 200, r.text
+    first = _offers(victims)
+    assert first and {row.recipient for row in first} == {"+32470550062"}  # bert's phone
+    assert all("/v/" in row.body for row in first)
+    # the planner cancels ann's file: her Thursday slot is freed, earlier than bert's Friday
+    r = victims.client.patch(f"/api/convocations/{victims.conv['ann']}", headers=planner,
+                             json={"status": "cancelled"})
+    assert r.status_code == 200, r.text
+    second = _offers(victims)
+    assert len(second) > len(first)
+    assert {row.recipient for row in second} == {"+32470550062"}
+    # a refused move (the appointment is cancelled now) writes no offer
+    r = victims.client.post(f"/api/appointments/{ann.id}/move", headers=planner,
+                            json={"start": thursday, "reason": "again"})
+    assert r.status_code == 409 and len(_offers(victims)) == len(second)
