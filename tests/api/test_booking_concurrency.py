@@ -16,7 +16,7 @@ from sqlmodel import select
 from api.booking import Actor, SlotChoice, SlotTaken, book, cancel
 from api.db import Database, make_engine
 from api.planning import build_week, published_schedule
-from api.tables import Appointment
+from api.tables import Appointment, Centre, DoctorSession
 from scheduler.validate import check_schedule
 from tests.api.booking_fixtures import MONDAY, NOW, Agenda, make_agenda
 
@@ -156,5 +156,32 @@ def test_reschedules_and_cancels_racing_with_new_bookings_stay_consistent(db_url
         assert audit["book"] == kinds["convocation"] == 10 + len(
             [g for g in got[10:] if isinstance(g, Appointment)])
         assert len(successes) >= 10
+    finally:
+        agenda.db.dispose()
+
+
+def test_two_doctors_racing_for_the_last_room_one_wins(db_url: str) -> None:
+    """Different doctors, the same centre and time, one room: the centre's day is what the
+    bookings must share, not a doctor's."""
+    agenda = _agenda(db_url)
+    try:
+        with agenda.db.session() as s:
+            bru = s.get(Centre, "BRU")
+            assert bru is not None
+            bru.rooms = 1
+            s.add(bru)
+            s.add(DoctorSession(doctor_id=agenda.ids["D002"], centre_id="BRU", day=MONDAY,
+                                start=time(9), end=time(12, 30)))
+        convs = [agenda.convocation(language="fr", phone=f"+32472{i:06d}")
+                 for i in range(RACERS)]
+        nine = datetime.combine(MONDAY, time(9))
+        got = _together(RACERS, lambda i: _book(agenda, convs[i], ("D001", "D002")[i % 2],
+                                                 nine))
+        won = [g for g in got if isinstance(g, Appointment)]
+        assert len(won) == 1, Counter(type(g).__name__ for g in got)
+        assert all(isinstance(g, SlotTaken) for g in got if g not in won), [
+            g for g in got if not isinstance(g, Appointment | SlotTaken)][:3]
+        assert len(agenda.confirmed()) == 1 and len(agenda.outbox()) == 1
+        _independent_check(agenda)
     finally:
         agenda.db.dispose()
