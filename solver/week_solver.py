@@ -27,6 +27,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -96,10 +97,16 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
         on_progress(Progress(first_feasible, greedy_cost, None))
     if on_solution:
         on_solution(_as_tuple(line.placed, len(problem.tasks)), greedy_cost)
-    homes = _solve_home(problem, home, line, started + HOME_SHARE * time_limit, workers,
+    # the rounds may use only what the fixed exams at the centres leave of the day limits
+    in_home = set(home)
+    pinned = Counter(problem.segments[spec.fixed[0]].doctor_day
+                     for t, spec in enumerate(problem.tasks)
+                     if t not in in_home and spec.fixed is not None)
+    home_problem = replace(problem, day_limit=tuple(
+        max(0, limit - pinned[d]) for d, limit in enumerate(problem.day_limit)))
+    homes = _solve_home(home_problem, home, line, started + HOME_SHARE * time_limit, workers,
                         should_stop)
     taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
-    in_home = set(home)
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
     centres = WeekProblem(problem.segments, tuple(problem.tasks[t] for t in rest), problem.rooms,
                           tuple(limit - taken[d] for d, limit in enumerate(problem.day_limit)),

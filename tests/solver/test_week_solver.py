@@ -14,9 +14,13 @@ import math
 import random
 from collections import defaultdict
 from itertools import combinations, pairwise
+from typing import Any
 
 import pytest
 
+from scheduler.plan import plan_week
+from scheduler.validate import check_schedule, format_report
+from scheduler.week_format import week_from_dict
 from solver.week_model import (
     GRID,
     HOME_CENTRE,
@@ -369,3 +373,82 @@ def test_random_problems_obey_every_rule(seed: int) -> None:
             assert sol.placements[t] is None
     # every cost reported along the way was the cost of a real schedule, none below the best
     assert min(pr.cost for pr in seen) >= sol.cost
+
+
+# a doctor allowed one exam a day, with a fixed centre exam on Monday and a home round that
+# day too: the rounds may not take the day's only exam (found by the property test)
+PINNED_DAY: dict[str, Any] = {'format': 'medex-week/1',
+                              'week_start': '2026-12-07',
+                              'days': 5,
+                              'closed_dates': [],
+                              'weights': {'unscheduled': 10000,
+                                          'travel_minute': 0,
+                                          'wait_day': {'high': 120, 'normal': 30, 'low': 5},
+                                          'preference_miss': 0},
+                              'centres': [{'id': 'K0',
+                                           'name': 'Centre 0',
+                                           'lat': 51.0,
+                                           'lon': 4.0,
+                                           'rooms': 1,
+                                           'opening': [['08:30', '16:30']]}],
+                              'doctors': [{'id': 'D0',
+                                           'languages': ['nl'],
+                                           'specialties': ['general'],
+                                           'max_exams_per_day': 1,
+                                           'sessions': [{'centre': 'home',
+                                                         'base': 'K0',
+                                                         'date': '2026-12-07',
+                                                         'start': '08:00',
+                                                         'end': '08:45'},
+                                                        {'centre': 'K0',
+                                                         'date': '2026-12-07',
+                                                         'start': '12:00',
+                                                         'end': '12:20'},
+                                                        {'centre': 'home',
+                                                         'base': 'K0',
+                                                         'date': '2026-12-08',
+                                                         'start': '08:00',
+                                                         'end': '08:45'}]}],
+                              'convocations': [{'id': 'C00',
+                                                'patient': {'lat': 51.0,
+                                                            'lon': 4.0,
+                                                            'language': 'nl'},
+                                                'injury': 'sprain',
+                                                'priority': 'high',
+                                                'duration_min': 15,
+                                                'specialty': 'general',
+                                                'home_visit': False,
+                                                'release': '2026-12-07',
+                                                'deadline': '2026-12-09',
+                                                'unavailable': [],
+                                                'preferred': [],
+                                                'max_travel_min': 30,
+                                                'fixed': {'doctor': 'D0',
+                                                          'centre': 'K0',
+                                                          'start': '2026-12-07T12:00'},
+                                                'travel_min': {'K0': 1}},
+                                               {'id': 'C01',
+                                                'patient': {'lat': 51.0,
+                                                            'lon': 4.0,
+                                                            'language': 'nl'},
+                                                'injury': 'sprain',
+                                                'priority': 'high',
+                                                'duration_min': 15,
+                                                'specialty': 'general',
+                                                'home_visit': True,
+                                                'release': '2026-12-07',
+                                                'deadline': '2026-12-09',
+                                                'unavailable': [],
+                                                'preferred': [],
+                                                'max_travel_min': 30,
+                                                'fixed': None,
+                                                'travel_min': {'K0': 1}}]}
+
+def test_home_rounds_leave_the_day_limit_that_fixed_centre_exams_use() -> None:
+    w = week_from_dict(PINNED_DAY)
+    result = plan_week(w, time_limit=1.5, workers=2)
+    report = check_schedule(w, result.schedule)
+    assert report.ok, format_report(report)
+    placed = {a.convocation: a for a in result.schedule.assignments}
+    assert placed["C00"].start.date().isoformat() == "2026-12-07"  # the fixed exam
+    assert placed["C01"].start.date().isoformat() == "2026-12-08"  # the next round
