@@ -266,17 +266,23 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             reported_bound = progress.bound
             on_progress(Progress(progress.elapsed, best_cost, progress.bound))
 
+    def keep_if_better(found: Timeline, cost: int, *, tell_progress: bool = True) -> bool:
+        """Keep ``found`` when it beats the best schedule, and hand it over."""
+        nonlocal best, best_cost
+        if cost >= best_cost:
+            return False
+        best_cost, best = cost, dict(found.placed)
+        if on_progress and tell_progress:
+            on_progress(Progress(elapsed(), best_cost, bound))
+        if on_solution:
+            on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
+        return True
+
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
     if movable and deadline - time.monotonic() > 0.5 and not stopped():
         # the moves first: a better schedule early, and a better start for the LP
         improve(line, started + FIRST_SEARCH_SHARE * time_limit, should_stop)
-        cost = timeline_cost(line)
-        if cost < best_cost:
-            best_cost, best = cost, dict(line.placed)
-            if on_progress:
-                on_progress(Progress(elapsed(), best_cost, bound))
-            if on_solution:
-                on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
+        keep_if_better(line, timeline_cost(line))
     if movable and deadline - time.monotonic() > 0.5 and not stopped():
         cols = build_columns(problem)
         merged_problem, class_of = aggregate(problem)
@@ -297,11 +303,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             rounded = _round_lp(problem, cols, lp)
             cost = timeline_cost(rounded)
             stats["lp_rounding_cost"] = cost
-            if cost < best_cost:
-                best_cost, best = cost, dict(rounded.placed)
+            if keep_if_better(rounded, cost, tell_progress=False):
                 incumbent = _columns_of(cols, problem, best)
-                if on_solution:
-                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
         if on_progress:
             on_progress(Progress(elapsed(), best_cost, bound))
         if time.monotonic() < deadline and not stopped():
@@ -312,13 +315,8 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             improve(line, time.monotonic() + LOCAL_SEARCH_SHARE * left, should_stop)
             cost = timeline_cost(line)
             stats["local_search_cost"] = cost
-            if cost < best_cost:
-                best_cost, best = cost, dict(line.placed)
+            if keep_if_better(line, cost):
                 incumbent = _columns_of(cols, problem, best)
-                if on_progress:
-                    on_progress(Progress(elapsed(), best_cost, bound))
-                if on_solution:
-                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
         keep = _worth_keeping(cols, lp, incumbent)
         stats["model_columns"] = int(keep.sum())
         model = AssignmentModel(cols, keep, problem)
@@ -344,12 +342,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             cost = timeline_cost(placed)
             log.info("round %d: assignment %d, after sequencing %d (bound %s)",
                      round_no, result.objective, cost, bound)
-            if cost < best_cost:
-                best_cost, best = cost, dict(placed.placed)
-                if on_progress:
-                    on_progress(Progress(elapsed(), best_cost, bound))
-                if on_solution:
-                    on_solution(_as_tuple(best, len(problem.tasks)), best_cost)
+            keep_if_better(placed, cost)
             if not failed:
                 break
             for segs, count in failed:
