@@ -1,7 +1,9 @@
 """The web service: ``create_app(settings)`` builds everything from the settings.
 
 No engine, settings or job runner exists at import time; tests build one app per test
-on their own database.  ``medex serve`` runs it with uvicorn.
+on their own database.  ``medex serve`` runs it with uvicorn: in its own process, or with
+``--workers N`` (PostgreSQL only) in N server processes that each build it with
+:func:`from_environment`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from api.db import Database
 from api.deps import AppState
 from api.jobs import JobRunner, make_runner
 from api.notices import Notices
-from api.routes import auth, calendar, imports, outbox, plans, resources, twilio
+from api.routes import auth, calendar, imports, outbox, plans, resources, twilio, victim
 from api.security import Tokens
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
                              "code": "conflict", "problems": [], "rule": None},
                             status_code=409)
 
+    # the victims' API first: the routes a request is matched against are tried in order,
+    # and the victims' bookings are the busiest
+    app.include_router(victim.router())
     app.include_router(auth.router)
     for router in resources.routers(notices, settings):
         app.include_router(router)
@@ -95,9 +100,6 @@ def create_app(settings: Settings, *, database: Database | None = None,
     from api.routes import whatif
 
     app.include_router(whatif.router)
-    from api.routes import victim
-
-    app.include_router(victim.router())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/healthz", tags=["service"], summary="Liveness and the database kind")
@@ -106,3 +108,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
                 "runner": settings.runner}
 
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app of the ``MEDEX_*`` variables (and ``.env``): what each server process of
+    ``medex serve --workers N`` builds for itself."""
+    return create_app(Settings())

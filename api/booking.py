@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.db import lock_rows
+from api.db import hold, lock_rows
 from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
 from api.notices import Notices, to_notice, venue
 from api.offers import (
@@ -275,24 +275,15 @@ def _lock(session: Session, conv: Convocation, doctor_ids: list[int],
     return the convocation's confirmed appointment as it is now."""
     lock_rows(session, Doctor, sorted(set(doctor_ids)))
     lock_rows(session, Centre, sorted({c for c in centre_ids if c}))
-    # the convocation locked and read again in one statement (SQLite: no FOR UPDATE, the
-    # transaction holds the write lock already)
-    stmt = select(Convocation).where(Convocation.id == conv.id).execution_options(
-        populate_existing=True)
     if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    session.exec(stmt).one()
+        # the convocation locked and read again in one statement (on SQLite the whole
+        # transaction, and so every row it has read, is under the write lock already)
+        session.exec(select(Convocation).where(Convocation.id == conv.id).with_for_update()
+                     .execution_options(populate_existing=True)).one()
     return session.exec(select(Appointment).where(
         Appointment.convocation_id == conv.id,
         Appointment.status == AppointmentStatus.CONFIRMED).execution_options(
         populate_existing=True)).first()
-
-
-def _keep(session: Session, *rows: object) -> None:
-    """Hold ``rows`` until the session ends: the session's identity map holds its objects
-    weakly, and what the caller shows next (the convocation as it is now) reads them again
-    from there instead of from the database."""
-    session.info.setdefault("kept", []).extend(rows)
 
 
 def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convocation,
@@ -339,7 +330,7 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
     victim = session.get(Victim, conv.victim_id)
     assert victim is not None
-    _keep(session, conv, victim)
+    hold(session, conv, victim, centre)
     need = build_need(session, conv, victim, earliest, centres)
     supply = day_supply(session, doctor, place, start.date(),
                         {c.id: domain_centre(c) for c in centres})

@@ -59,13 +59,16 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Load demo data into an empty database.")] = True,
     convocations: Annotated[int, typer.Option(help="Demo convocations.", min=1)] = 300,
     seed: Annotated[int, typer.Option(help="Random seed of the demo data.")] = 1,
+    workers: Annotated[int, typer.Option(
+        help="Server processes (PostgreSQL only: SQLite serves from one process, whose "
+             "writers queue in order).", min=1)] = 1,
 ) -> None:
     """Start the planner's service: migrate the database, load the demo data, serve.
 
     The pages are at http://HOST:PORT/ (log in with a demo user), the API and its
     documentation at /docs.  On SQLite (the default) planning jobs run in this process,
     which also sends the outbox's messages and writes the daily reminders; on PostgreSQL
-    start `medex worker` processes too.
+    start `medex worker` processes too, and `--workers N` serves from N processes.
     """
     import uvicorn
 
@@ -77,6 +80,11 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings()
+    if workers > 1 and settings.runner == "inprocess":
+        typer.echo("error: --workers: more than one server process needs PostgreSQL and "
+                   "its job runner (MEDEX_DATABASE_URL=postgresql+psycopg://...); SQLite "
+                   "serves from one process", err=True)
+        raise typer.Exit(2)
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.session() as s:
@@ -111,7 +119,12 @@ def serve(
                    f"{settings.email_backend}; reminders daily at "
                    f"{settings.reminder_at:%H:%M} ({settings.reminder_day.value} day before)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if workers > 1:  # each process builds its own app from the same settings
+            db.dispose()
+            uvicorn.run("api.app:from_environment", factory=True, workers=workers,
+                        host=host, port=port, log_level="warning")
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         for task in background:
             task.stop()

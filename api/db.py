@@ -179,6 +179,13 @@ class Database:
         self.engine.dispose()
 
 
+def hold(session: Session, *rows: object) -> None:
+    """Keep ``rows`` until the session ends: the session's identity map holds its objects
+    weakly, and a row read once in a request (the convocation of a link, say) is then found
+    there again instead of being read from the database anew."""
+    session.info.setdefault("kept", []).extend(rows)
+
+
 def lock_rows(session: Session, model: Any, ids: Sequence[Any]) -> None:
     """Lock the rows of ``model`` with these primary keys until the transaction ends.
 

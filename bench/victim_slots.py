@@ -24,14 +24,10 @@ database is created and dropped):
 
 Prints medians and 95th percentiles in milliseconds, the machine's load and core count.
 
-On SQLite every transaction begins with ``BEGIN IMMEDIATE`` (the database's write lock,
-see :mod:`api.db`) and a request's session spans several hops through the server's thread
-pool (the session dependency, then the route): with more requests at once than threads
-(anyio's default is 40), threads waiting for the lock can starve the one that holds it
-until SQLite's busy timeout (30 s) fails them.  ``--server-threads 200`` measures the
-service with a larger pool; ``--sqlite-writer-lock`` has the server's SQLite writers queue
-on an in-process lock before ``BEGIN IMMEDIATE`` instead of SQLite's busy wait, which
-polls with growing sleeps (a long waiter is overtaken again and again: the long tail).
+The server is ``medex serve``'s: the app built from the ``MEDEX_*`` variables, with its
+thread pool (``MEDEX_HTTP_THREADS``; ``--server-threads`` overrides it) and, on SQLite, its
+writers queued first come first served before ``BEGIN IMMEDIATE`` (:mod:`api.db`).  On
+PostgreSQL ``--server-workers N`` serves from N processes (``medex serve --workers N``).
 No assertion on times: this is a measurement.
 """
 
@@ -196,6 +192,23 @@ def bench_book_service(db: Database, settings: Settings, picks: list[tuple[int, 
     summary(f"book, {len(picks)} threads", [m for m, _ in got], f"({taken} taken)")
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants
+    (Linux ``/proc``; 0 elsewhere): the server's cost per request, whatever else runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -204,54 +217,11 @@ def _free_port() -> int:
 
 SERVE = """
 import sys, uvicorn
-if sys.argv[5] == "1":  # SQLite: writers queue on an in-process lock, not SQLite's busy wait
-    import threading
-    from sqlalchemy import event
-    import api.db as dbmod
-    plain = dbmod.make_engine
-
-    def make_engine(url, **kw):
-        engine = plain(url, **kw)
-        if engine.dialect.name == "sqlite":
-            turn = threading.Lock()
-
-            def take(conn):
-                turn.acquire()
-                conn.info["turn"] = True
-
-            def give(conn):
-                if conn.info.pop("turn", False):
-                    turn.release()
-
-            event.listen(engine, "begin", take, insert=True)
-            event.listen(engine, "commit", give)
-            event.listen(engine, "rollback", give)
-        return engine
-
-    dbmod.make_engine = make_engine
-from api.app import create_app
-from api.config import Settings
-settings = Settings(environment="test", database_url=sys.argv[1], secret_key=sys.argv[2],
-                    feed_secret=sys.argv[2], _env_file=None)
-app = create_app(settings)
-if int(sys.argv[4]):
-    import anyio.to_thread
-
-    class Threads:  # the thread pool belongs to the event loop: set it on the first call
-        def __init__(self, inner):
-            self.inner, self.done = inner, False
-
-        async def __call__(self, scope, receive, send):
-            if not self.done:
-                limiter = anyio.to_thread.current_default_thread_limiter()
-                limiter.total_tokens = int(sys.argv[4])
-                self.done = True
-            await self.inner(scope, receive, send)
-
-    app = Threads(app)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning",
-            access_log=False)
+uvicorn.run("api.app:from_environment", factory=True, workers=int(sys.argv[2]),
+            host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
+"""The service as ``medex serve`` runs it: the app built from the ``MEDEX_*`` variables, in
+one process or (``--server-workers``) several."""
 
 
 Round = tuple[str, int, float, list[tuple[int, Slot]]]
@@ -259,7 +229,7 @@ Round = tuple[str, int, float, list[tuple[int, Slot]]]
 
 
 def bench_book_http(url: str, settings: Settings, rounds: list[Round],
-                    threads: int = 0, writer_lock: bool = False) -> None:
+                    threads: int = 0, workers: int = 1) -> None:
     """The rounds of HTTP bookings against the service in a child process."""
     import httpx
 
@@ -267,9 +237,12 @@ def bench_book_http(url: str, settings: Settings, rounds: list[Round],
 
     links = VictimLinks.from_settings(settings)
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    server = subprocess.Popen([sys.executable, "-c", SERVE, url, SECRET, str(port),
-                               str(threads), "1" if writer_lock else "0"],
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+               MEDEX_ENVIRONMENT="test", MEDEX_DATABASE_URL=url, MEDEX_SECRET_KEY=SECRET,
+               MEDEX_FEED_SECRET=SECRET)
+    if threads:
+        env["MEDEX_HTTP_THREADS"] = str(threads)
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(port), str(workers)],
                               env=env, cwd=Path(__file__).resolve().parents[1])
     base = f"http://127.0.0.1:{port}"
     try:
@@ -280,15 +253,20 @@ def bench_book_http(url: str, settings: Settings, rounds: list[Round],
             except httpx.HTTPError:
                 time.sleep(0.1)
         for name, clients, think, picks in rounds:
-            _http_round(base, links, name, think, picks, clients)
+            cpu = _tree_cpu(server.pid)
+            n = _http_round(base, links, name, think, picks, clients)
+            spent = _tree_cpu(server.pid) - cpu
+            print(f"  {'':<22} server CPU {1000 * spent / max(1, n):.1f} ms per request",
+                  flush=True)
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
 def _http_round(base: str, links: Any, name: str, think: float, picks: list[tuple[int, Slot]],
-                clients: int) -> None:
-    """One round of HTTP bookings by ``clients`` clients; prints the latencies."""
+                clients: int) -> int:
+    """One round of HTTP bookings by ``clients`` clients; prints the latencies, returns
+    how many requests were made."""
     import httpx
 
     per_client = [picks[i::clients] for i in range(clients)]
@@ -316,6 +294,7 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
     wall = time.perf_counter() - started
     summary(f"HTTP {name}", ms,
             f"(status {dict(sorted(codes.items()))}, {len(ms) / wall:.0f} req/s)")
+    return len(ms)
 
 
 # ------------------------------------------------------------------ one database
@@ -346,7 +325,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 ("1 client (no load)", 1, 0.0, solo),
                 (f"{n} clients back to back", n, 0.0, more[:k]),
                 (f"{n} clients ~{args.think:g} s apart", n, args.think, more[k:])],
-                args.server_threads, args.sqlite_writer_lock and url.startswith("sqlite"))
+                args.server_threads, 1 if url.startswith("sqlite") else args.server_workers)
     finally:
         db.dispose()
 
@@ -369,11 +348,12 @@ def main() -> None:
     parser.add_argument("--postgres-env", action="store_true",
                         help="the admin URL from MEDEX_BENCH_POSTGRES_URL")
     parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--sqlite-writer-lock", action="store_true",
-                        help="the server's SQLite writers queue on an in-process lock")
     parser.add_argument("--server-threads", type=int, default=0,
                         help="the server's thread pool for sync routes and dependencies "
-                             "(0: as shipped, anyio's 40)")
+                             "(0: as shipped, MEDEX_HTTP_THREADS's default)")
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="server processes on PostgreSQL (medex serve --workers; "
+                             "SQLite always serves from one)")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()

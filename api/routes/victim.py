@@ -41,6 +41,7 @@ from api.booking import (
     join_waitlist,
     set_preferences,
 )
+from api.db import hold
 from api.deps import HrUser, SessionDep, StateDep
 from api.errors import Invalid, NotFound, responses
 from api.links import LinkInvalid
@@ -84,8 +85,10 @@ def link_access(token: str, state: StateDep, session: SessionDep, response: Resp
     """The convocation of a genuine, unexpired personal link (that still exists)."""
     links = state.notices.links
     convocation_id = links.read(token)
-    if session.get(Convocation, convocation_id) is None:
+    conv = session.get(Convocation, convocation_id)
+    if conv is None:
         raise LinkInvalid(links.contact)
+    hold(session, conv)  # what the request does next finds it in the session
     response.headers.update(NO_STORE)
     return Access(convocation_id, Actor.victim(convocation_id),
                   link_expires=links.last_day(token))
@@ -94,6 +97,7 @@ def link_access(token: str, state: StateDep, session: SessionDep, response: Resp
 def hr_access(key: int, user: HrUser, session: SessionDep, response: Response) -> Access:
     """One of the HR user's employer's convocations (404 otherwise, whatever the reason)."""
     conv = hr_convocation(session, user, key)
+    hold(session, conv)
     response.headers.update(NO_STORE)
     return Access(conv.id or 0, Actor.of(user))
 
@@ -110,9 +114,11 @@ def now_of(state: StateDep) -> datetime:
     return state.notices.clock()
 
 
-def show(session: Session, state: StateDep, access: Access) -> VictimConvocationOut:
+def show(session: Session, state: StateDep, access: Access,
+         booked: Appointment | None = None) -> VictimConvocationOut:
+    """The convocation as it is now (``booked``: its appointment just written)."""
     return victim_view(session, access.convocation_id, settings=state.settings,
-                       now=now_of(state), link_expires=access.link_expires)
+                       now=now_of(state), link_expires=access.link_expires, booked=booked)
 
 
 def _check_centre(session: Session, centre: str | None) -> str | None:
@@ -184,12 +190,13 @@ def booked(session: Session, state: StateDep, access: Access, body: BookingIn
            ) -> VictimConvocationOut | JSONResponse:
     """Book or reschedule; the convocation as it is then, or 409 with alternatives."""
     try:
-        book(session, access.convocation_id, SlotChoice(body.doctor, body.centre, body.start),
-             access.actor, reason=body.reason, notices=state.notices,
-             settings=state.settings, now=now_of(state))
+        appt = book(session, access.convocation_id,
+                    SlotChoice(body.doctor, body.centre, body.start), access.actor,
+                    reason=body.reason, notices=state.notices, settings=state.settings,
+                    now=now_of(state))
     except SlotTaken as exc:
         return conflict_body(session, state, access, exc)
-    return show(session, state, access)
+    return show(session, state, access, booked=appt)
 
 
 def cancelled(session: Session, state: StateDep, access: Access, body: CancelIn

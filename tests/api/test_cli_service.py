@@ -82,3 +82,74 @@ def test_the_demo_data_fills_an_empty_database(tmp_path: Path) -> None:
             assert victim is not None and victim.employer_id == hr.employer_id
     assert demo_victim(db) is not None
     db.dispose()
+
+
+def test_serve_refuses_several_processes_on_sqlite(sqlite_env: str) -> None:
+    result = runner.invoke(app, ["serve", "--workers", "2", "--no-demo"])
+    assert result.exit_code == 2
+    assert "--workers" in result.output and "PostgreSQL" in result.output
+
+
+def _tree(pid: int) -> set[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    out, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        out.add(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_serve_from_several_processes_on_postgresql(empty_pg_url: str, tmp_path: Path) -> None:
+    """Two server processes answer from the same PostgreSQL, each with the same secret: a
+    victim's link signed by one opens in the other."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from api.links import VictimLinks
+    from tests.api.conftest import make_settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    secret = "serve-secret-0123456789abcdef"
+    env = dict(os.environ, MEDEX_DATABASE_URL=empty_pg_url, MEDEX_SECRET_KEY=secret,
+               MEDEX_FEED_SECRET=secret, MEDEX_ENVIRONMENT="test")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "medex"), "serve", "--port", str(port), "--workers", "2",
+         "--convocations", "20"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not answer")
+        workers = _tree(server.pid) - {server.pid}
+        assert len(workers) >= 2, "expected two server processes"
+        assert httpx.get(f"{base}/healthz").json()["database"] == "postgresql"
+        db = Database(empty_pg_url)
+        victim = demo_victim(db)
+        db.dispose()
+        assert victim is not None
+        token = VictimLinks.from_settings(make_settings(empty_pg_url, secret_key=secret)).token(
+            victim)
+        # fresh connections: the requests are spread over the processes
+        answers = [httpx.get(f"{base}/api/v/{token}", timeout=10) for _ in range(8)]
+        assert all(r.status_code == 200 for r in answers), [r.status_code for r in answers]
+        assert len({r.json()["id"] for r in answers}) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
