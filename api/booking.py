@@ -573,9 +573,14 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
         else:
             preferred.add((win.day, win.start, win.end))
     unavailable: set[date] = set()
+    booked = current_appointment(session, conv.id or 0)
     for i, r in enumerate(prefs.unavailable):
         if r.last < r.first:
             bad(f"unavailable[{i}].last", "ends before it starts")
+        elif booked is not None and r.first <= booked.start.date() <= r.last:
+            bad(f"unavailable[{i}].first", f"your appointment is on "
+                f"{booked.start:%d/%m/%Y}, within these days: choose another time for it "
+                f"first")
         elif r.last < here.date():
             bad(f"unavailable[{i}].first", "is in the past")
         elif r.last < conv.release_date or r.first > conv.deadline:

@@ -179,6 +179,11 @@ def parse_wishes(form: Mapping[str, Any], weekdays: Sequence[str], file: VictimC
             errors["away_from"] = _(
                 "Choose dates between %(first)s and %(last)s, the period of your file.",
                 first=day(first), last=day(last))
+        elif file.appointment is not None and \
+                start <= file.appointment.start.date() <= end:
+            errors["away_from"] = _(
+                "Your appointment is on %(day)s, within these days: choose another time for "
+                "it first.", day=day(file.appointment.start.date()))
         else:
             away = (max(start, first), min(end, last))
     return Wishes(tuple(sorted(chosen)), part, away), errors

@@ -253,6 +253,24 @@ def test_bad_preferences_are_422_naming_the_field_and_nothing_is_saved(victims: 
     assert after["preferred"] == before["preferred"] == []
 
 
+def test_a_day_with_the_appointment_cannot_be_made_unavailable(victims: Victims) -> None:
+    """Marking unavailable the day of one's own appointment would leave it standing on a
+    day the victim cannot come: refused, naming the field, until it is moved."""
+    view = victims.client.get(victims.v("ann")).json()
+    day = date.fromisoformat(view["appointment"]["start"][:10])
+    r = victims.client.put(victims.v("ann", "/preferences"), json={
+        "unavailable": [{"first": str(day), "last": str(day + timedelta(days=1))}]})
+    assert r.status_code == 422, r.text
+    assert "unavailable[0].first" in _problem_fields(r)
+    assert "appointment" in r.json()["problems"][0]["reason"]
+    assert victims.client.get(victims.v("ann")).json()["unavailable"] == view["unavailable"]
+    other = day + timedelta(days=1)
+    r = victims.client.put(victims.v("ann", "/preferences"), json={
+        "unavailable": [{"first": str(other), "last": str(other)}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["unavailable"] == [str(other)]
+
+
 def test_the_waitlist_is_joined_and_left(victims: Victims) -> None:
     r = victims.client.put(victims.v("ann", "/waitlist"), json={"on": True})
     assert r.status_code == 200 and r.json()["waitlist"] is True

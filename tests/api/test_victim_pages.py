@@ -254,6 +254,17 @@ def test_preferences_bad_dates_each_named_then_saved(victims: Victims) -> None:
     assert 'id="wd-1" checked' in html and 'id="part-morning" checked' in html
 
 
+def test_the_day_of_the_appointment_cannot_be_made_unavailable(victims: Victims) -> None:
+    """Ann is booked on Tuesday 8 December: she is told, in her language, to move it first."""
+    for lang, words in (("en", "Your appointment is on"), ("nl", "Uw afspraak is op")):
+        r = victims.client.post(f"/v/{victims.token('ann')}/preferences?lang={lang}",
+                                data={"away_from": "2026-12-07", "away_to": "2026-12-09"},
+                                follow_redirects=False)
+        assert r.status_code == 422, lang
+        assert words in unescape(r.text) and 'aria-describedby="err-away_from' in r.text
+    assert "8 December 2026" in get(victims, "ann", lang="en")  # still booked
+
+
 def test_the_waitlist_is_joined_and_left(victims: Victims) -> None:
     post(victims, "ann", "waitlist", {"on": "1"})
     html = get(victims, "ann", lang="en", done="waitlist_on")
