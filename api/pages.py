@@ -64,9 +64,23 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
+def _login_form(request: Request, next: str, error: bool = False) -> Response:
+    """The login page in the language asked for (``?lang=``), remembered, or the
+    browser's: staff and employers' HR users from the three language communities."""
+    from api import i18n
+    from api.victim_actions import render
+
+    language = i18n.choose(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE),
+                           None, request.headers.get("accept-language", ""))
+    _ = i18n.gettext(language)
+    return render(request, language, "victim/login.html", {
+        "next": next, "error": _("Wrong e-mail or password.") if error else None},
+        401 if error else 200, path="/login")
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> Response:
-    return templates.TemplateResponse(request, "login.html", {"next": next, "error": None})
+    return _login_form(request, next)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -75,8 +89,7 @@ def login_submit(request: Request, session: SessionDep, state: StateDep,
                  next: Annotated[str, Form()] = "/") -> Response:
     user = session.exec(select(User).where(User.email == username.strip().lower())).first()
     if user is None or not user.active or not verify_password(password, user.password_hash):
-        return templates.TemplateResponse(request, "login.html", {
-            "next": next, "error": "Wrong e-mail or password."}, status_code=401)
+        return _login_form(request, next, error=True)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, state, state.tokens.issue(user))

@@ -16,8 +16,30 @@ def test_pages_need_a_login(service: Service) -> None:
     r = service.client.get("/week", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     bad = service.client.post("/login", data={"username": USERS["planner"],
-                                              "password": "nope"})
+                                              "password": "nope"},
+                              headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert bad.status_code == 401 and "Wrong e-mail or password" in bad.text
+    assert 'aria-describedby="login-error"' in bad.text
+
+
+def test_the_login_page_speaks_the_browsers_language_or_the_one_asked_for(
+        service: Service) -> None:
+    french = service.client.get("/login", headers={"Accept-Language": "fr-BE,fr;q=0.9"})
+    assert french.status_code == 200
+    assert '<html lang="fr">' in french.text and "Mot de passe" in french.text
+    german = service.client.get("/login?lang=de&next=/hr")
+    assert '<html lang="de">' in german.text and "Passwort" in german.text
+    assert 'name="next" value="/hr"' in german.text
+    assert "/login?next=%2Fhr&amp;lang=nl" in german.text  # the other languages, same target
+    remembered = service.client.get("/login")  # the cookie the switch set
+    assert '<html lang="de">' in remembered.text
+    wrong = service.client.post("/login", data={"username": USERS["planner"],
+                                                "password": "nope"})
+    assert wrong.status_code == 401 and "falsches Passwort" in wrong.text
+    from tests.api.test_victim_pages import check_structure
+
+    for page in (french, german, wrong):  # labels, headings, ids, described-by
+        check_structure(page.text)
 
 
 def test_week_grid_kpis_and_unscheduled_list(service: Service) -> None:

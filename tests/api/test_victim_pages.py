@@ -448,7 +448,8 @@ def _msgids() -> set[str]:
         (p, babel_extract, {"extensions": "jinja2.ext.i18n"})
         for p in sorted((ROOT / "api" / "templates" / "victim").glob("*.html"))]
     sources += [(ROOT / "api" / name, "python", {})
-                for name in ("victim_pages.py", "victim_actions.py", "victim_forms.py")]
+                for name in ("victim_pages.py", "victim_actions.py", "victim_forms.py",
+                             "pages.py")]
     for path, method, options in sources:
         with path.open("rb") as fh:
             for _line, message, _comments, _context in extract(
