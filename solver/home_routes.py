@@ -63,6 +63,8 @@ class HomeBound:
     routes: list[Route]
     lp_value: float
     rounds: int
+    unscheduled: float = math.nan
+    """Visits the LP leaves out (its sum of "unscheduled" values), when it was solved."""
 
 
 class _Round:
@@ -256,8 +258,13 @@ def trivial_bound(problem: WeekProblem, tasks: list[int]) -> int:
 
 
 def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
-               seed: list[Route] | None = None, label_limit: int = 20000) -> HomeBound:
-    """The LP bound of the home part by column generation, and the routes it generated."""
+               seed: list[Route] | None = None, label_limit: int = 20000,
+               left_out: tuple[int, int] | None = None) -> HomeBound:
+    """The LP bound of the home part by column generation, and the routes it generated.
+
+    ``left_out = (lo, hi)``: only over the plans that leave between lo and hi visits out
+    (a row on the "unscheduled" values; two artificial columns of cost ``BIG`` keep the
+    master feasible, which only lowers the LP)."""
     p = problem
     local = {t: i for i, t in enumerate(tasks)}
     per_round = _round_tasks(p, tasks)
@@ -285,8 +292,21 @@ def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
     upper = np.r_[np.ones(n), np.ones(len(rounds)), limit]
     h.addRows(n_rows, lower, upper, 0, np.zeros(0, dtype=np.int32),
               np.zeros(0, dtype=np.int32), np.zeros(0))
-    h.addCols(n, unscheduled, np.zeros(n), np.full(n, inf), n,
-              np.arange(n, dtype=np.int32), np.arange(n, dtype=np.int32), np.ones(n))
+    count_row = n_rows
+    if left_out is None:
+        h.addCols(n, unscheduled, np.zeros(n), np.full(n, inf), n,
+                  np.arange(n, dtype=np.int32), np.arange(n, dtype=np.int32), np.ones(n))
+    else:
+        h.addRows(1, np.array([float(left_out[0])]), np.array([float(left_out[1])]), 0,
+                  np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        # each "unscheduled" column in its visit's row and the count row; the artificials
+        # (count row only) let the count be missed at cost BIG
+        starts = np.r_[2 * np.arange(n), 2 * n, 2 * n + 1].astype(np.int32)
+        index = np.r_[np.column_stack([np.arange(n), np.full(n, count_row)]).ravel(),
+                      count_row, count_row].astype(np.int32)
+        values = np.r_[np.ones(2 * n), 1.0, -1.0]
+        h.addCols(n + 2, np.r_[unscheduled, BIG, BIG], np.zeros(n + 2),
+                  np.r_[np.full(n, inf), n, n], len(index), starts, index, values)
     routes: list[Route] = []
     seen: set[tuple[int, tuple[tuple[int, int], ...]]] = set()
 
@@ -322,6 +342,7 @@ def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
     bound = -math.inf
     value = math.nan
     iterations = 0
+    out = math.nan
     converged = not rounds
     if not rounds:
         bound = float(unscheduled.sum())
@@ -330,21 +351,31 @@ def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        h.setOptionValue("time_limit", float(left))
+        # the HiGHS clock runs on over the runs of one instance
+        h.setOptionValue("time_limit", float(h.getRunTime() + left))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.info("home LP stopped: %s", h.modelStatusToString(h.getModelStatus()))
             break
         value = float(h.getInfo().objective_function_value)
         y = np.asarray(h.getSolution().row_dual, dtype=float)
+        out = float(np.asarray(h.getSolution().col_value)[:n].sum())
         cover = y[:n]
         convex = np.minimum(y[n:n + len(rounds)], 0.0)
-        per_day = np.minimum(y[n + len(rounds):], 0.0)
+        per_day = np.minimum(y[n + len(rounds):n_rows], 0.0)
         day_price = np.zeros(len(p.day_limit))
         for dd, k in day_rows.items():
             day_price[dd] = per_day[k]
-        lagrangian = float(cover.sum()) + float((per_day * limit).sum()) \
-            + float(np.minimum(0.0, unscheduled - cover).sum())
+        lagrangian = float(cover.sum()) + float((per_day * limit).sum())
+        if left_out is None:
+            lagrangian += float(np.minimum(0.0, unscheduled - cover).sum())
+        else:
+            # the count row's price: at its lower side when positive, else its upper side;
+            # the artificials may take up to n each
+            sigma = float(y[count_row])
+            lagrangian += sigma * (left_out[0] if sigma > 0 else left_out[1]) \
+                + float(np.minimum(0.0, unscheduled - cover - sigma).sum()) \
+                + n * (min(0.0, BIG - sigma) + min(0.0, BIG + sigma))
         new = inexact = 0
         for k, r in enumerate(rounds):
             best, exact, found = r.price(cover[r.rows] + day_price[r.doctor_day], label_limit,
@@ -366,7 +397,28 @@ def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
     if not math.isfinite(bound):
         bound = float(trivial_bound(p, tasks))
     proven = max(math.ceil(bound - 1e-4), trivial_bound(p, tasks))
-    return HomeBound(proven, converged, routes, value, iterations)
+    return HomeBound(proven, converged, routes, value, iterations, out)
+
+
+def branched_home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
+                        lp: HomeBound, label_limit: int = 20000) -> HomeBound:
+    """A bound at least ``lp.bound``: when the converged LP leaves a fractional number u of
+    visits out, every plan leaves at most floor(u) or at least floor(u) + 1 out, so the
+    smaller of the two LP bounds over those plans bounds every plan."""
+    u = lp.unscheduled
+    if not lp.converged or not math.isfinite(u) or abs(u - round(u)) < 1e-6:
+        return lp
+    k, n = math.floor(u), len(tasks)
+    now = time.monotonic()
+    fewer = home_bound(problem, tasks, now + 0.5 * (deadline - now), seed=lp.routes,
+                       label_limit=label_limit, left_out=(0, k))
+    more = home_bound(problem, tasks, deadline, seed=lp.routes + fewer.routes,
+                      label_limit=label_limit, left_out=(k + 1, n))
+    bound = max(lp.bound, min(fewer.bound, more.bound))
+    log.info("home LP leaves %.2f visits out: at most %d, bound %d; at least %d, bound %d",
+             u, k, fewer.bound, k + 1, more.bound)
+    routes = {(r.segment, r.visits): r for r in lp.routes + fewer.routes + more.routes}
+    return HomeBound(bound, True, list(routes.values()), lp.lp_value, lp.rounds, u)
 
 
 def best_routes(problem: WeekProblem, tasks: list[int], routes: list[Route], time_limit: float

@@ -17,7 +17,13 @@ from itertools import permutations, product
 import pytest
 
 from solver.home_rounds import drives_consistent
-from solver.home_routes import best_routes, home_bound, routes_of, trivial_bound
+from solver.home_routes import (
+    best_routes,
+    branched_home_bound,
+    home_bound,
+    routes_of,
+    trivial_bound,
+)
 from solver.week_model import GRID, HOME_CENTRE, Option, SegmentSpec, TaskSpec, WeekProblem
 from solver.week_solver import solve_week
 
@@ -118,13 +124,17 @@ def _sequence_cost(p: WeekProblem, s: int, order: tuple[int, ...]) -> int | None
     return best
 
 
-def brute_force(p: WeekProblem) -> int:
+def brute_force(p: WeekProblem, left_out: tuple[int, int] | None = None) -> int | None:
+    """The optimum (over the plans leaving ``left_out`` = (lo, hi) visits out, if given;
+    None when there are none)."""
     n = len(p.tasks)
     choices = [[-1, *[o.segment for o in spec.options]] for spec in p.tasks]
     best = None
     fixed = {t: spec.fixed[0] for t, spec in enumerate(p.tasks) if spec.fixed is not None}
     for pick in product(*choices):
         if any(pick[t] != s for t, s in fixed.items()):
+            continue
+        if left_out is not None and not left_out[0] <= pick.count(-1) <= left_out[1]:
             continue
         per_day = [0] * len(p.day_limit)
         for s in pick:
@@ -145,6 +155,12 @@ def brute_force(p: WeekProblem) -> int:
             total += min(costs)
         if total >= 0 and (best is None or total < best):
             best = total
+    assert best is not None or left_out is not None
+    return best
+
+
+def the_optimum(p: WeekProblem) -> int:
+    best = brute_force(p)
     assert best is not None
     return best
 
@@ -153,7 +169,7 @@ def brute_force(p: WeekProblem) -> int:
 def test_the_route_bound_never_exceeds_the_optimum(seed: int) -> None:
     p = random_home(seed)
     tasks = list(range(len(p.tasks)))
-    optimum = brute_force(p)
+    optimum = the_optimum(p)
     result = home_bound(p, tasks, time.monotonic() + 30)
     assert result.converged
     assert trivial_bound(p, tasks) <= result.bound <= optimum
@@ -170,7 +186,7 @@ def test_the_route_bound_never_exceeds_the_optimum(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(30))
 def test_the_week_solver_on_home_weeks_stays_above_its_bound(seed: int) -> None:
     p = random_home(seed)
-    optimum = brute_force(p)
+    optimum = the_optimum(p)
     sol = solve_week(p, time_limit=2.0, workers=1)
     assert sol.lower_bound is not None
     assert sol.lower_bound <= optimum <= sol.cost
@@ -181,7 +197,7 @@ def test_with_road_like_drives_the_exact_model_bound_counts_too(seed: int) -> No
     # 122, 194, 248: the route LP is below the optimum, the exact model closes the gap
     p = random_home(seed, geometric=True)
     assert drives_consistent(p, list(range(len(p.tasks))))
-    optimum = brute_force(p)
+    optimum = the_optimum(p)
     # time enough for the exact model after the routes (it needs over 1 s of the fifth)
     sol = solve_week(p, time_limit=20.0, workers=1)
     assert sol.lower_bound is not None
@@ -226,3 +242,30 @@ def test_two_close_patients_share_a_round() -> None:
     assert cost == 30
     assert sorted(w.start for w in placements.values()) == [800, 865]
     assert {w.segment for w in placements.values()} == {0}
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_splitting_on_the_visits_left_out_never_exceeds_the_optimum(seed: int) -> None:
+    p = random_home(seed, geometric=seed % 2 == 1)
+    tasks = list(range(len(p.tasks)))
+    optimum = the_optimum(p)
+    lp = home_bound(p, tasks, time.monotonic() + 30)
+    split = branched_home_bound(p, tasks, time.monotonic() + 30, lp)
+    assert lp.bound <= split.bound <= optimum
+    if split.bound > lp.bound:
+        # each side's LP bound holds for the plans on that side
+        k = math.floor(lp.unscheduled)
+        for left_out in ((0, k), (k + 1, len(tasks))):
+            side = home_bound(p, tasks, time.monotonic() + 30, left_out=left_out)
+            best = brute_force(p, left_out)
+            assert best is None or side.bound <= best
+
+
+def test_splitting_on_the_visits_left_out_can_raise_the_bound() -> None:
+    raised = 0
+    for seed in range(150):
+        p = random_home(seed)
+        tasks = list(range(len(p.tasks)))
+        lp = home_bound(p, tasks, time.monotonic() + 30)
+        raised += branched_home_bound(p, tasks, time.monotonic() + 30, lp).bound > lp.bound
+    assert raised
