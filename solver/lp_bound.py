@@ -119,7 +119,8 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        h.setOptionValue("time_limit", float(left))
+        # the HiGHS clock runs on over the runs of one instance
+        h.setOptionValue("time_limit", float(h.getRunTime() + left))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.info("LP stopped: %s", h.modelStatusToString(h.getModelStatus()))

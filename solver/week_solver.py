@@ -3,17 +3,21 @@
 1. :func:`solver.timeline.construct` places every task it can, greedily (or the given start,
    the hand plan, when it is better): a feasible schedule within a second or two.
 2. Home visits and home rounds form a problem of their own: its bound comes from column
-   generation over routes (:func:`solver.home_routes.home_bound`), its plan from a MIP over
-   the routes found, improved by the CP-SAT model of :mod:`solver.home_rounds` while the
-   home share of the time lasts.  The centres then get the doctors' day limits minus what
-   the rounds took.
-3. For the centres, the local search of :mod:`solver.local_search` improves the start;
-   :func:`solver.lp_bound.lp_bound` gives the proven lower bound (LP of the assignment
-   relaxation over merged interchangeable segments, by column generation, or its Lagrangian
-   bound, or each task at its cheapest, whatever time allows); its solution is rounded into
-   a schedule, the local search goes on from the best, and
+   generation over routes (:func:`solver.home_routes.home_bound`), raised by splitting on
+   the number of visits left out (:func:`solver.home_routes.branched_home_bound`), its plan
+   from a MIP over the routes found, improved by the CP-SAT model of
+   :mod:`solver.home_rounds` while the home share of the time lasts.  The centres then get
+   the doctors' day limits minus what the rounds took.
+3. For the centres, :func:`solver.lp_bound.lp_bound` gives the proven lower bound (LP of
+   the assignment relaxation over merged interchangeable segments, by column generation,
+   or its Lagrangian bound, or each task at its cheapest, whatever time allows).  It does
+   not depend on the rounds, so it is solved in a child process on the other core
+   (:mod:`solver.lp_process`) from the end of the home LP on, while the rounds are planned
+   and :mod:`solver.local_search` improves the start.  The LP solution is then rounded
+   into a schedule and the local search goes on from that rounding (far costlier than the
+   best schedule at first, but in the LP's neighbourhood, it ends far cheaper); then
    :class:`solver.assignment.AssignmentModel` (CP-SAT over the columns with the smallest
-   reduced costs) improves the choice of segments.
+   reduced costs) re-chooses the segments with the time left.
 4. :func:`solver.sequencing.sequence_group` gives start times per centre-day; exams that do
    not fit are re-inserted greedily, the local search polishes, and a capacity cut sends
    the assignment model back for another round while time remains.
@@ -27,16 +31,23 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from solver.assignment import AssignmentModel
 from solver.columns import Columns, aggregate, build_columns, project
 from solver.home_rounds import HomeResult, drives_consistent, solve_home_rounds
-from solver.home_routes import best_routes, home_bound, routes_of, trivial_bound
+from solver.home_routes import (
+    best_routes,
+    branched_home_bound,
+    home_bound,
+    routes_of,
+    trivial_bound,
+)
 from solver.local_search import improve
-from solver.lp_bound import LpResult, lp_bound
+from solver.lp_bound import LpResult
+from solver.lp_process import BackgroundLp
 from solver.sequencing import groups, sequence_group
 from solver.stopping import ShouldStop
 from solver.timeline import Timeline, construct, guided, timeline_cost
@@ -45,18 +56,19 @@ from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
 HOME_SHARE = 0.2
-"""Share of the time limit the home rounds may take."""
+"""Share of the time limit the home rounds may take (plus what starting the centre LP takes)."""
 EXACT_HOME_PAIRS = 300_000
 """Above this many (patient, patient) pairs in rounds, the exact CP-SAT model of the rounds
 (one order literal per pair) is not tried: it proves nothing in the time."""
 FIRST_SEARCH_SHARE = 0.35
-"""Share of the centres' time limit for the local search on the start, before the LP."""
+"""Share of the centres' time limit for the local search on the start, before the LP, when
+the LP is solved in this process."""
 LP_SHARE = 0.7
-"""Share of the centres' time limit by which the LP bound must be done."""
+"""Share of the time limit by which the LP bound must be done."""
 SEQUENCING_RESERVE = 0.8
 """Share of the time left that the assignment model may take; the rest is for start times."""
-LOCAL_SEARCH_SHARE = 0.5
-"""Share of the time left after the LP for the local search on the best schedule."""
+LOCAL_SEARCH_SHARE = 0.85
+"""Share of the time left after the LP for the local search from the LP's rounding."""
 KEEP_PER_TASK = 10
 """Columns per task, by reduced cost, given to the integer model."""
 
@@ -104,10 +116,29 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
                      if t not in in_home and spec.fixed is not None)
     home_problem = replace(problem, day_limit=tuple(
         max(0, limit - pinned[d]) for d, limit in enumerate(problem.day_limit)))
-    homes = _solve_home(home_problem, home, line, started + HOME_SHARE * time_limit, workers,
-                        should_stop)
-    taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
+    # the centre LP does not depend on what the rounds take (it drops the day limits): it
+    # is solved on the other core once the home LP is done, while the rounds are planned;
+    # the rounds get the time its start takes on top of their share
+    centre_lp: _CentreLp | None = None
+    lp_start_seconds = 0.0
+
+    def start_centre_lp() -> int:
+        nonlocal centre_lp, lp_start_seconds
+        tasks = tuple(problem.tasks[t] for t in rest)
+        if not any(spec.fixed is None and spec.options for spec in tasks):
+            return workers
+        before = time.monotonic()
+        centre_lp = _start_centre_lp(
+            replace(problem, tasks=tasks, home_from_base={}, home_leg={}),
+            {i: line.placed[t] for i, t in enumerate(rest) if t in line.placed},
+            started + LP_SHARE * time_limit)
+        lp_start_seconds = time.monotonic() - before
+        return max(1, workers - 1) if centre_lp.job.background else workers
+
+    homes = _solve_home(home_problem, home, line, started + HOME_SHARE * time_limit, workers,
+                        should_stop, start_centre_lp, lambda: lp_start_seconds)
+    taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     centres = WeekProblem(problem.segments, tuple(problem.tasks[t] for t in rest), problem.rooms,
                           tuple(limit - taken[d] for d, limit in enumerate(problem.day_limit)),
                           problem.unscheduled_cost)
@@ -135,9 +166,14 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
     # the centre part's bound must hold whatever the rounds take of the day limits: it may
     # not use a limit the rounds lowered
     lowered = any(taken[d] for d in range(len(problem.day_limit)))
-    part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()), workers=workers,
-                          on_progress=progress, on_solution=solution, should_stop=should_stop,
-                          start=part_start, limits_lowered=lowered)
+    try:
+        part = _solve_centres(centres, time_limit=max(0.5, time_limit - elapsed()),
+                              workers=workers, on_progress=progress, on_solution=solution,
+                              should_stop=should_stop, start=part_start,
+                              limits_lowered=lowered, centre_lp=centre_lp)
+    finally:
+        if centre_lp is not None:
+            centre_lp.job.stop()
     merged = combine(part.placements)
     cost, placed = timeline_cost(merged), merged.placed
     if greedy_cost < cost:
@@ -155,9 +191,14 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
 
 
 def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline: float,
-                workers: int, should_stop: ShouldStop | None) -> HomeResult:
+                workers: int, should_stop: ShouldStop | None,
+                after_lp: Callable[[], int] | None = None,
+                extra: Callable[[], float] | None = None) -> HomeResult:
     """The home part: its bound by column generation over routes, then the best plan of the
-    start's own home visits, the routes' MIP and the CP-SAT model started from the better."""
+    start's own home visits, the routes' MIP and the CP-SAT model started from the better.
+
+    ``after_lp()`` is called once the route LP is done and returns the workers left for the
+    rest; ``extra()`` is then added to ``deadline``."""
     start_homes = {t: line.placed[t] for t in home if t in line.placed}
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
@@ -165,14 +206,23 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     start_routes = routes_of(problem, start_homes)
     lp = home_bound(problem, home, now + 0.5 * (deadline - now), seed=start_routes)
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
+    if after_lp is not None:
+        workers = after_lp()
+        deadline += extra() if extra is not None else 0.0
     if best.optimal:
         return best
     per_round = Counter(o.segment for t in home for o in problem.tasks[t].options)
     exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
     found = best_routes(problem, home, lp.routes,
-                        max(0.1, (0.7 if exact_fits else 1.0) * (deadline - time.monotonic())))
+                        max(0.1, 0.6 * (deadline - time.monotonic())))
     if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
         best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
+    if not best.optimal:
+        # then a stronger bound, split on the number of visits left out
+        now = time.monotonic()
+        lp = branched_home_bound(problem, home,
+                                 now + (0.6 if exact_fits else 1.0) * (deadline - now), lp)
+        best = HomeResult(best.placements, best.cost, lp.bound, best.cost <= lp.bound)
     log.info("home rounds: cost %d, bound %d (start %d, LP %s after %d rounds)", best.cost,
              lp.bound, start_cost, "converged" if lp.converged else "stopped", lp.rounds)
     left = deadline - time.monotonic()
@@ -231,10 +281,11 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
                    on_solution: OnSolution | None = None,
                    should_stop: ShouldStop | None = None,
                    start: tuple[Placement | None, ...] | None = None,
-                   limits_lowered: bool = False) -> WeekSolution:
+                   limits_lowered: bool = False,
+                   centre_lp: _CentreLp | None = None) -> WeekSolution:
     """The centre part.  ``limits_lowered``: the doctor-day limits are what home rounds left
     of them, so only bounds that ignore those limits are valid for the week (the LP over
-    merged segments drops them)."""
+    merged segments drops them).  ``centre_lp``: that LP, already being solved."""
     started = time.monotonic()
 
     def stopped() -> bool:
@@ -280,43 +331,45 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
     if movable and deadline - time.monotonic() > 0.5 and not stopped():
-        # the moves first: a better schedule early, and a better start for the LP
-        improve(line, started + FIRST_SEARCH_SHARE * time_limit, should_stop)
+        if centre_lp is None:
+            centre_lp = _start_centre_lp(problem, best, started + LP_SHARE * time_limit)
+        job = centre_lp.job
+        # the moves first, while the LP is solved on the other core (or, when it is solved
+        # here, for a share of the time): a better schedule early
+        improve(line, job.deadline if job.background else started + FIRST_SEARCH_SHARE
+                * time_limit, lambda: stopped() or job.ready())
         keep_if_better(line, timeline_cost(line))
-    if movable and deadline - time.monotonic() > 0.5 and not stopped():
         cols = build_columns(problem)
-        merged_problem, class_of = aggregate(problem)
-        merged = build_columns(merged_problem)
-        to_merged = project(cols, merged, class_of)
+        to_merged = project(cols, centre_lp.merged, centre_lp.class_of)
         stats["columns"] = cols.size
-        stats["merged_columns"] = merged.size
-        incumbent = _columns_of(cols, problem, best)
-        merged_lp = lp_bound(merged, started + LP_SHARE * time_limit,
-                             seed_columns=np.unique(to_merged[incumbent]))
+        stats["merged_columns"] = centre_lp.merged.size
+        merged_lp = job.result()
+        job.stop()
         lp = LpResult(merged_lp.bound, merged_lp.value, merged_lp.reduced[to_merged],
                       merged_lp.x[to_merged], merged_lp.rounds, merged_lp.converged)
         stats["lp_seconds"] = elapsed()
         stats["lp_rounds"] = lp.rounds
         if lp.bound is not None:
             bound = max(bound or 0, lp.bound)
-        if lp.bound is not None and lp.converged:
-            rounded = _round_lp(problem, cols, lp)
-            cost = timeline_cost(rounded)
-            stats["lp_rounding_cost"] = cost
-            if keep_if_better(rounded, cost, tell_progress=False):
-                incumbent = _columns_of(cols, problem, best)
         if on_progress:
             on_progress(Progress(elapsed(), best_cost, bound))
         if time.monotonic() < deadline and not stopped():
-            line = Timeline(problem)
-            for t, where in sorted(best.items(), key=lambda kv: problem.tasks[kv[0]].fixed is None):
-                line.place(t, where.segment, where.start)
+            # the moves again, from the LP's rounding when there is one: far from the best
+            # schedule in cost at first, but in the LP's neighbourhood
+            if lp.bound is not None and lp.converged:
+                line = _round_lp(problem, cols, lp)
+                stats["lp_rounding_cost"] = timeline_cost(line)
+            else:
+                line = Timeline(problem)
+                for t, where in sorted(best.items(),
+                                       key=lambda kv: problem.tasks[kv[0]].fixed is None):
+                    line.place(t, where.segment, where.start)
             left = deadline - time.monotonic()
             improve(line, time.monotonic() + LOCAL_SEARCH_SHARE * left, should_stop)
             cost = timeline_cost(line)
             stats["local_search_cost"] = cost
-            if keep_if_better(line, cost):
-                incumbent = _columns_of(cols, problem, best)
+            keep_if_better(line, cost)
+        incumbent = _columns_of(cols, problem, best)
         keep = _worth_keeping(cols, lp, incumbent)
         stats["model_columns"] = int(keep.sum())
         model = AssignmentModel(cols, keep, problem)
@@ -355,6 +408,25 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
     return WeekSolution(placements=placements, cost=best_cost, lower_bound=bound,
                         optimal=bound is not None and bound >= best_cost,
                         first_feasible_seconds=first_feasible, seconds=elapsed(), stats=stats)
+
+
+@dataclass
+class _CentreLp:
+    """The centre LP over merged segments, being solved (see :mod:`solver.lp_process`)."""
+
+    merged: Columns
+    class_of: np.ndarray
+    job: BackgroundLp
+
+
+def _start_centre_lp(problem: WeekProblem, placed: dict[int, Placement],
+                     deadline: float) -> _CentreLp:
+    """Start the LP of the merged segments, seeded with the columns of ``placed``."""
+    merged_problem, class_of = aggregate(problem)
+    merged = build_columns(merged_problem)
+    seed = _columns_of(merged, merged_problem, {
+        t: Placement(int(class_of[where.segment]), where.start) for t, where in placed.items()})
+    return _CentreLp(merged, class_of, BackgroundLp(merged, deadline, np.unique(seed)))
 
 
 def _sequence(problem: WeekProblem, chosen: dict[int, tuple[int, bool]],
