@@ -46,6 +46,20 @@ Times are Europe/Brussels wall-clock times without offset. Every error body is a
 reason) and, for a refused booking, the `rule` it would break."""
 
 
+def _warm_up() -> None:
+    """Load what the first requests would otherwise wait for: the travel model (a victim
+    with no travel times yet, ~1 s) and this year's and next year's holidays."""
+    from datetime import date
+
+    from geo.travel import TravelModel
+    from scheduler.calendar import DEFAULT_CALENDAR
+
+    TravelModel.default()
+    this_year = date.today().year
+    for year in (this_year, this_year + 1):
+        DEFAULT_CALENDAR.closed_dates(date(year, 1, 1), date(year, 12, 31))
+
+
 def create_app(settings: Settings, *, database: Database | None = None,
                runner: JobRunner | None = None) -> FastAPI:
     db = database or Database(settings.database_url)
@@ -57,6 +71,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         # more requests than threads would leave the one holding SQLite's write lock
         # waiting for a thread while the others wait for the lock
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
+        await anyio.to_thread.run_sync(_warm_up)
         yield
         state: AppState = app.state.medex
         state.runner.shutdown()
