@@ -19,13 +19,14 @@ change).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, exists, or_
+from sqlalchemy import ColumnElement, String, bindparam, cast, exists, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -105,11 +106,16 @@ class DoctorRow:
     max_exams_per_day: int
 
 
-def active_doctors(session: Session) -> list[DoctorRow]:
-    """The active doctors as plain rows (one query, no objects: the table is read whole)."""
-    rows = session.connection().execute(sa_select(
+def active_doctors(session: Session, language: str | None = None) -> list[DoctorRow]:
+    """The active doctors as plain rows (one query, no objects), or only those whose
+    languages' JSON text names ``language`` (a cheap filter in the database that may let
+    through more than it should, never fewer: :func:`suits` decides)."""
+    stmt = sa_select(
         col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
-        col(Doctor.max_exams_per_day)).where(col(Doctor.active)).order_by(col(Doctor.code)))
+        col(Doctor.max_exams_per_day)).where(col(Doctor.active))
+    if language is not None:
+        stmt = stmt.where(cast(col(Doctor.languages), String).contains(json.dumps(language)))
+    rows = session.connection().execute(stmt.order_by(col(Doctor.code)))
     return [DoctorRow(*row) for row in rows.all()]
 
 
@@ -360,7 +366,8 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
     centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
     need = build_need(session, conv, victim, earliest, centres)
     places, home = _places(conv, need, centres, centre)
-    doctors = [doc for doc in active_doctors(session) if suits(doc, conv, victim.language)]
+    doctors = [doc for doc in active_doctors(session, victim.language)
+               if suits(doc, conv, victim.language)]
     sessions = load_sessions(session, [doc.id or 0 for doc in doctors], places, home=home,
                              first=first, last=last)
     if not sessions:
