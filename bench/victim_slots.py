@@ -20,7 +20,10 @@ database is created and dropped):
    load), first back to back (each client posts its next
    booking as soon as the last is answered: a saturating load), then paced (each client
    waits a random 0 to 2 x ``--think`` seconds before each request, as people do); a 409
-   (the slot went to another client meanwhile, e.g. a room) is counted apart.
+   (the slot went to another client meanwhile, e.g. a room) is counted apart.  With
+   ``--browse N`` each paced client first loads its offered slots N times (``GET
+   .../slots``, thinking before each), as victims look before they book.  After each
+   round: the server's CPU per request (its processes only, not PostgreSQL's).
 
 Prints medians and 95th percentiles in milliseconds, the machine's load and core count.
 
@@ -231,7 +234,7 @@ Round = tuple[str, int, float, list[tuple[int, Slot]]]
 
 
 def bench_book_http(url: str, settings: Settings, rounds: list[Round],
-                    threads: int = 0, workers: int = 1) -> None:
+                    threads: int = 0, workers: int = 1, browse: int = 0) -> None:
     """The rounds of HTTP bookings against the service in a child process."""
     import httpx
 
@@ -256,7 +259,7 @@ def bench_book_http(url: str, settings: Settings, rounds: list[Round],
                 time.sleep(0.1)
         for name, clients, think, picks in rounds:
             cpu = _tree_cpu(server.pid)
-            n = _http_round(base, links, name, think, picks, clients)
+            n = _http_round(base, links, name, think, picks, clients, browse)
             spent = _tree_cpu(server.pid) - cpu
             print(f"  {'':<22} server CPU {1000 * spent / max(1, n):.1f} ms per request",
                   flush=True)
@@ -266,11 +269,12 @@ def bench_book_http(url: str, settings: Settings, rounds: list[Round],
 
 
 def _http_round(base: str, links: Any, name: str, think: float, picks: list[tuple[int, Slot]],
-                clients: int) -> int:
-    """One round of HTTP bookings by ``clients`` clients; prints the latencies, returns
-    how many requests were made."""
+                clients: int, browse: int = 0) -> int:
+    """One round of HTTP bookings by ``clients`` clients (paced ones first look at their
+    slots ``browse`` times); prints the latencies, returns how many requests were made."""
     per_client = [picks[i::clients] for i in range(clients)]
     ms: list[float] = []
+    looked: list[float] = []
     codes: dict[int, int] = {}
     lock = threading.Lock()
     rnd = random.Random(3)
@@ -288,6 +292,13 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
                 body = json.dumps({"doctor": slot.doctor, "centre": slot.centre,
                                    "start": slot.start.isoformat(), "reason": "bench"})
                 path = f"/api/v/{links.token(cid)}/booking"
+                for _ in range(browse if think else 0):  # the victim looks at the slots
+                    began = time.perf_counter()
+                    conn.request("GET", f"/api/v/{links.token(cid)}/slots")
+                    conn.getresponse().read()
+                    with lock:
+                        looked.append((time.perf_counter() - began) * 1000)
+                    time.sleep(rnd.uniform(0, 2 * think))
                 t = time.perf_counter()
                 conn.request("POST", path, body, {"Content-Type": "application/json"})
                 r = conn.getresponse()
@@ -304,7 +315,9 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
     wall = time.perf_counter() - started
     summary(f"HTTP {name}", ms,
             f"(status {dict(sorted(codes.items()))}, {len(ms) / wall:.0f} req/s)")
-    return len(ms)
+    if looked:
+        summary("HTTP GET slots between", looked)
+    return len(ms) + len(looked)
 
 
 # ------------------------------------------------------------------ one database
@@ -335,7 +348,8 @@ def run(url: str, args: argparse.Namespace) -> None:
                 ("1 client (no load)", 1, 0.0, solo),
                 (f"{n} clients back to back", n, 0.0, more[:k]),
                 (f"{n} clients ~{args.think:g} s apart", n, args.think, more[k:])],
-                args.server_threads, 1 if url.startswith("sqlite") else args.server_workers)
+                args.server_threads, 1 if url.startswith("sqlite") else args.server_workers,
+                args.browse)
     finally:
         db.dispose()
 
@@ -364,6 +378,9 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=1,
                         help="server processes on PostgreSQL (medex serve --workers; "
                              "SQLite always serves from one)")
+    parser.add_argument("--browse", type=int, default=0,
+                        help="paced clients first load their slots this many times per "
+                             "booking (GET /slots, with the think time before each)")
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()
