@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO
 
 import numpy as np
@@ -29,6 +30,7 @@ from solver.lp_bound import LpResult, lp_bound
 
 log = logging.getLogger(__name__)
 _LENGTH = struct.Struct("<Q")
+POLL_SECONDS = 0.1
 
 
 class BackgroundLp:
@@ -82,14 +84,22 @@ class BackgroundLp:
         """Whether the child has answered (or ended); never true when solved here."""
         return self._child is not None and self._done.is_set()
 
-    def result(self) -> LpResult:
-        """The LP result: the child's when it gave one, else solved here in what is left."""
+    def result(self, should_stop: Callable[[], bool] | None = None) -> LpResult | None:
+        """The LP result: the child's when it gave one, else solved here in what is left;
+        None when ``should_stop()`` says so first."""
         if self._child is not None:
-            self._done.wait(max(0.0, self.deadline - time.monotonic()) + 5.0)
+            give_up = max(0.0, self.deadline - time.monotonic()) + 5.0 + time.monotonic()
+            while not self._done.is_set() and time.monotonic() < give_up:
+                if should_stop is not None and should_stop():
+                    self.stop()
+                    return None
+                self._done.wait(POLL_SECONDS)
             self.stop()
             if self._result is not None:
                 return self._result
             log.info("LP child gave no result: solved here")
+        if should_stop is not None and should_stop():
+            return None
         return lp_bound(self.cols, self.deadline, seed_columns=self.seed)
 
     def stop(self) -> None:

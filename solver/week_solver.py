@@ -64,7 +64,8 @@ FIRST_SEARCH_SHARE = 0.35
 """Share of the centres' time limit for the local search on the start, before the LP, when
 the LP is solved in this process."""
 LP_SHARE = 0.7
-"""Share of the time limit by which the LP bound must be done."""
+"""Share of the centres' time by which the LP bound must be done (with home visits: of
+the time after the home share)."""
 SEQUENCING_RESERVE = 0.8
 """Share of the time left that the assignment model may take; the rest is for start times."""
 LOCAL_SEARCH_SHARE = 0.85
@@ -118,7 +119,8 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
         max(0, limit - pinned[d]) for d, limit in enumerate(problem.day_limit)))
     rest = [t for t in range(len(problem.tasks)) if t not in in_home]
     # the centre LP does not depend on what the rounds take (it drops the day limits): it
-    # is solved on the other core once the home LP is done, while the rounds are planned;
+    # is solved on the other core once the home LP and MIP are done, while the rest of the
+    # rounds' planning goes on;
     # the rounds get the time its start takes on top of their share
     centre_lp: _CentreLp | None = None
     lp_start_seconds = 0.0
@@ -132,7 +134,7 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
         centre_lp = _start_centre_lp(
             replace(problem, tasks=tasks, home_from_base={}, home_leg={}),
             {i: line.placed[t] for i, t in enumerate(rest) if t in line.placed},
-            started + LP_SHARE * time_limit)
+            started + (HOME_SHARE + LP_SHARE * (1 - HOME_SHARE)) * time_limit)
         lp_start_seconds = time.monotonic() - before
         return max(1, workers - 1) if centre_lp.job.background else workers
 
@@ -197,27 +199,30 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     """The home part: its bound by column generation over routes, then the best plan of the
     start's own home visits, the routes' MIP and the CP-SAT model started from the better.
 
-    ``after_lp()`` is called once the route LP is done and returns the workers left for the
-    rest; ``extra()`` is then added to ``deadline``."""
+    ``after_lp()`` is called once the route LP and MIP are done and returns the workers
+    left for the rest; ``extra()`` is then added to ``deadline``."""
     start_homes = {t: line.placed[t] for t in home if t in line.placed}
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
     now = time.monotonic()
     start_routes = routes_of(problem, start_homes)
-    lp = home_bound(problem, home, now + 0.5 * (deadline - now), seed=start_routes)
+    lp = home_bound(problem, home, now + 0.6 * (deadline - now), seed=start_routes)
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
+    per_round = Counter(o.segment for t in home for o in problem.tasks[t].options)
+    exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
+    if not best.optimal:
+        # all the time left to the MIP when neither the split nor the exact model follows
+        share = 0.6 if exact_fits or lp.converged else 1.0
+        found = best_routes(problem, home, lp.routes,
+                            max(0.1, share * (deadline - time.monotonic())))
+        if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
+            best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
     if after_lp is not None:
         workers = after_lp()
         deadline += extra() if extra is not None else 0.0
     if best.optimal:
         return best
-    per_round = Counter(o.segment for t in home for o in problem.tasks[t].options)
-    exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
-    found = best_routes(problem, home, lp.routes,
-                        max(0.1, 0.6 * (deadline - time.monotonic())))
-    if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
-        best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
-    if not best.optimal:
+    if lp.converged:
         # then a stronger bound, split on the number of visits left out
         now = time.monotonic()
         lp = branched_home_bound(problem, home,
@@ -330,6 +335,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
         return True
 
     movable = any(spec.fixed is None and spec.options for spec in problem.tasks)
+    have_lp = False
     if movable and deadline - time.monotonic() > 0.5 and not stopped():
         if centre_lp is None:
             centre_lp = _start_centre_lp(problem, best, started + LP_SHARE * time_limit)
@@ -343,12 +349,16 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
         to_merged = project(cols, centre_lp.merged, centre_lp.class_of)
         stats["columns"] = cols.size
         stats["merged_columns"] = centre_lp.merged.size
-        merged_lp = job.result()
+        merged_lp = job.result(stopped)
         job.stop()
+        if merged_lp is None:
+            merged_lp = LpResult(None, float("nan"), np.zeros(centre_lp.merged.size),
+                                 np.zeros(centre_lp.merged.size), 0, converged=False)
         lp = LpResult(merged_lp.bound, merged_lp.value, merged_lp.reduced[to_merged],
                       merged_lp.x[to_merged], merged_lp.rounds, merged_lp.converged)
         stats["lp_seconds"] = elapsed()
         stats["lp_rounds"] = lp.rounds
+        have_lp = True
         if lp.bound is not None:
             bound = max(bound or 0, lp.bound)
         if on_progress:
@@ -369,6 +379,7 @@ def _solve_centres(problem: WeekProblem, *, time_limit: float, workers: int,
             cost = timeline_cost(line)
             stats["local_search_cost"] = cost
             keep_if_better(line, cost)
+    if have_lp and not stopped():
         incumbent = _columns_of(cols, problem, best)
         keep = _worth_keeping(cols, lp, incumbent)
         stats["model_columns"] = int(keep.sum())

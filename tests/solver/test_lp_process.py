@@ -61,3 +61,11 @@ def test_a_stopped_child_is_gone() -> None:
     assert child is not None
     job.stop()
     assert child.poll() is not None
+
+
+def test_a_stop_while_waiting_ends_the_child_without_a_result() -> None:
+    job = BackgroundLp(_merged(0), time.monotonic() + 60)
+    child = job._child
+    assert child is not None
+    assert job.result(lambda: True) is None
+    assert child.poll() is not None
