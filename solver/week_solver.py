@@ -206,7 +206,7 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
         + problem.unscheduled_cost * (len(home) - len(start_homes))
     now = time.monotonic()
     start_routes = routes_of(problem, start_homes)
-    lp = home_bound(problem, home, now + 0.6 * (deadline - now), seed=start_routes)
+    lp = home_bound(problem, home, now + 0.5 * (deadline - now), seed=start_routes)
     best = HomeResult(start_homes, start_cost, lp.bound, start_cost <= lp.bound)
     per_round = Counter(o.segment for t in home for o in problem.tasks[t].options)
     exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
