@@ -212,7 +212,7 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
     exact_fits = sum(k * k for k in per_round.values()) <= EXACT_HOME_PAIRS
     if not best.optimal:
         # all the time left to the MIP when neither the split nor the exact model follows
-        share = 0.6 if exact_fits or lp.converged else 1.0
+        share = 0.7 if exact_fits else 0.6 if lp.converged else 1.0
         found = best_routes(problem, home, lp.routes,
                             max(0.1, share * (deadline - time.monotonic())))
         if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
