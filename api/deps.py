@@ -38,7 +38,9 @@ class AppState:
     notices: Notices
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """The application's state (async: nothing to wait for, so no trip through the thread
+    pool, which every synchronous dependency makes)."""
     state: AppState = request.app.state.medex
     return state
 
