@@ -55,7 +55,7 @@ from solver.week_model import Placement, Progress, WeekProblem, WeekSolution
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 6
-HOME_SHARE = 0.2
+HOME_SHARE = 0.25
 """Share of the time limit the home rounds may take (plus what starting the centre LP takes)."""
 EXACT_HOME_PAIRS = 300_000
 """Above this many (patient, patient) pairs in rounds, the exact CP-SAT model of the rounds
