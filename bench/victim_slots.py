@@ -76,6 +76,16 @@ from scheduler.travel import resolve_travel
 SECRET = "bench-secret-0123456789abcdef"
 
 
+def machine_speed() -> float:
+    """Seconds this machine takes for a plain Python loop of 10 million additions (the
+    same work on every run: a slow or shared virtual machine shows here first)."""
+    began = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - began
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -384,8 +394,8 @@ def main() -> None:
     parser.add_argument("--no-http", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
-          flush=True)
+    print(f"machine: {os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+          f"10M-addition loop {machine_speed():.2f} s", flush=True)
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             run(f"sqlite:///{Path(tmp) / 'bench.db'}", args)
@@ -404,7 +414,8 @@ def main() -> None:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     load = os.getloadavg()
-    print(f"machine after: load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    print(f"machine after: load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+          f"10M-addition loop {machine_speed():.2f} s", flush=True)
 
 
 if __name__ == "__main__":
