@@ -48,6 +48,9 @@ from solver.week_model import (
 )
 from solver.week_solver import solve_week
 
+WRITE_SHARE = 0.02
+"""Share of the time limit kept for writing the schedule after the solver stops."""
+
 __all__ = ["Move", "PlanResult", "Progress", "build_problem", "plan_week"]
 
 
@@ -324,7 +327,12 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
     started = time.monotonic()
     previous = previous or {}
     built = build_problem(week, travel, previous, change_penalty)
-    spent = time.monotonic() - started
+    start = _hand_start(week, built)
+    # the solver gets what building the problem and the hand start left, less a share for
+    # writing the schedule (explaining each unscheduled convocation): the whole fits the
+    # time limit
+    before_solver = time.monotonic() - started
+    spent = before_solver + WRITE_SHARE * time_limit
 
     def convert(placements: tuple[Placement | None, ...], cost: int, bound: int | None,
                 optimal: bool) -> tuple[Schedule, list[Move]]:
@@ -338,11 +346,11 @@ def plan_week(week: Week, *, time_limit: float = 60.0, workers: int = 2,
     solution = solve_week(built.problem, time_limit=max(0.5, time_limit - spent),
                           workers=workers, on_progress=on_progress,
                           on_solution=found if on_schedule else None, should_stop=should_stop,
-                          start=_hand_start(week, built))
+                          start=start)
     schedule, moves = convert(solution.placements, solution.cost, solution.lower_bound,
                               solution.optimal)
     unservable = sum(1 for task in built.problem.tasks if not task.options)
-    return PlanResult(schedule, solution.first_feasible_seconds + spent, unservable,
+    return PlanResult(schedule, solution.first_feasible_seconds + before_solver, unservable,
                       tuple(moves))
 
 
