@@ -118,7 +118,14 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 or more hours (or unset: until the start)")
         return value
 
-    @field_validator("outbox_concurrency", "link_valid_days", "http_threads")
+    booking_threads: int = 4
+    """Threads that run the victims' bookings (each booking whole in one of them, from
+    reading the link to the commit): few, so that a booking holding the database's write
+    lock does not share the interpreter with dozens of others; the rest wait their turn
+    without taking any of it."""
+
+    @field_validator("outbox_concurrency", "link_valid_days", "http_threads",
+                     "booking_threads")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlmodel import Session
 
@@ -36,6 +37,9 @@ class AppState:
     runner: JobRunner
     tokens: Tokens
     notices: Notices
+    booking_lane: CapacityLimiter | None = None
+    """The threads of the victims' bookings (set when the server starts: it belongs to the
+    server's event loop)."""
 
 
 async def get_state(request: Request) -> AppState:

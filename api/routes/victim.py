@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
@@ -42,7 +43,7 @@ from api.booking import (
     set_preferences,
 )
 from api.db import hold
-from api.deps import HrUser, SessionDep, StateDep
+from api.deps import AppState, HrUser, SessionDep, StateDep
 from api.errors import Invalid, NotFound, responses
 from api.links import LinkInvalid
 from api.notices import notice_appointments
@@ -199,6 +200,14 @@ def booked(session: Session, state: StateDep, access: Access, body: BookingIn
     return show(session, state, access, booked=appt)
 
 
+def _book_by_link(state: AppState, token: str, body: BookingIn, response: Response
+                  ) -> VictimConvocationOut | JSONResponse:
+    """A booking through a personal link, from reading the link to the commit, in the
+    calling thread (the request's transaction, as the session dependency has it)."""
+    with state.db.session() as session:
+        return booked(session, state, link_access(token, state, session, response), body)
+
+
 def cancelled(session: Session, state: StateDep, access: Access, body: CancelIn
               ) -> VictimConvocationOut:
     cancel(session, access.convocation_id, access.actor, reason=body.reason,
@@ -252,9 +261,12 @@ def _victim_router() -> APIRouter:
                  responses={**WRITES, **TAKEN},
                  summary="Book a slot, or move the appointment to it (a reason is required "
                          "to move)")
-    def post_booking(session: SessionDep, state: StateDep, access: ByLink,
-                     body: BookingIn) -> Any:
-        return booked(session, state, access, body)
+    async def post_booking(token: str, state: StateDep, body: BookingIn,
+                           response: Response) -> Any:
+        # the whole booking in one thread of the bookings' lane: its transaction (on
+        # SQLite, the write lock) never waits for a thread between two steps
+        return await anyio.to_thread.run_sync(_book_by_link, state, token, body, response,
+                                              limiter=state.booking_lane)
 
     @router.delete("/booking", response_model=VictimConvocationOut, responses=WRITES,
                    summary="Cancel the appointment, with a reason")
