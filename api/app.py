@@ -71,7 +71,9 @@ def create_app(settings: Settings, *, database: Database | None = None,
         # more requests than threads would leave the one holding SQLite's write lock
         # waiting for a thread while the others wait for the lock
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
-        app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads)
+        if db.is_sqlite:  # one writer at a time: a few threads are enough (PostgreSQL's
+            # bookings wait on the network and on row locks: the server's pool serves them)
+            app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads)
         await anyio.to_thread.run_sync(_warm_up)
         yield
         state: AppState = app.state.medex

@@ -119,10 +119,10 @@ class Settings(BaseSettings):
         return value
 
     booking_threads: int = 4
-    """Threads that run the victims' bookings (each booking whole in one of them, from
-    reading the link to the commit): few, so that a booking holding the database's write
+    """On SQLite, the threads that run the victims' bookings (each booking whole in one of
+    them, from reading the link to the commit): few, so that a booking holding the write
     lock does not share the interpreter with dozens of others; the rest wait their turn
-    without taking any of it."""
+    without taking any of it.  On PostgreSQL the server's pool runs them."""
 
     @field_validator("outbox_concurrency", "link_valid_days", "http_threads",
                      "booking_threads")
