@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from solver.lp_bound import _native_stdout_silenced
+from solver.lp_bound import _native_stdout_silenced, run_within
 from solver.week_model import GRID, Placement, WeekProblem
 
 log = logging.getLogger(__name__)
@@ -351,9 +351,7 @@ def home_bound(problem: WeekProblem, tasks: list[int], deadline: float,
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        # the HiGHS clock runs on over the runs of one instance
-        h.setOptionValue("time_limit", float(h.getRunTime() + left))
-        h.run()
+        run_within(h, left)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.info("home LP stopped: %s", h.modelStatusToString(h.getModelStatus()))
             break

@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 TOLERANCE = 1e-6
 
 
+def run_within(h: highspy.Highs, seconds: float) -> None:
+    """Solve ``h`` again for at most ``seconds`` more: HiGHS counts its time limit over all
+    the runs of one instance, as column generation makes them."""
+    h.setOptionValue("time_limit", float(h.getRunTime() + seconds))
+    h.run()
+
+
 @dataclass(frozen=True)
 class LpResult:
     bound: int | None
@@ -119,9 +126,7 @@ def lp_bound(cols: Columns, deadline: float, seed_columns: np.ndarray | None = N
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        # the HiGHS clock runs on over the runs of one instance
-        h.setOptionValue("time_limit", float(h.getRunTime() + left))
-        h.run()
+        run_within(h, left)
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.info("LP stopped: %s", h.modelStatusToString(h.getModelStatus()))
             break

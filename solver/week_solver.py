@@ -123,23 +123,22 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
     # rounds' planning goes on;
     # the rounds get the time its start takes on top of their share
     centre_lp: _CentreLp | None = None
-    lp_start_seconds = 0.0
 
-    def start_centre_lp() -> int:
-        nonlocal centre_lp, lp_start_seconds
+    def start_centre_lp() -> tuple[int, float]:
+        nonlocal centre_lp
         tasks = tuple(problem.tasks[t] for t in rest)
         if not any(spec.fixed is None and spec.options for spec in tasks):
-            return workers
+            return workers, 0.0
         before = time.monotonic()
         centre_lp = _start_centre_lp(
             replace(problem, tasks=tasks, home_from_base={}, home_leg={}),
             {i: line.placed[t] for i, t in enumerate(rest) if t in line.placed},
             started + (HOME_SHARE + LP_SHARE * (1 - HOME_SHARE)) * time_limit)
-        lp_start_seconds = time.monotonic() - before
-        return max(1, workers - 1) if centre_lp.job.background else workers
+        left = max(1, workers - 1) if centre_lp.job.background else workers
+        return left, time.monotonic() - before
 
     homes = _solve_home(home_problem, home, line, started + HOME_SHARE * time_limit, workers,
-                        should_stop, start_centre_lp, lambda: lp_start_seconds)
+                        should_stop, start_centre_lp)
     taken = Counter(problem.segments[p.segment].doctor_day for p in homes.placements.values())
     centres = WeekProblem(problem.segments, tuple(problem.tasks[t] for t in rest), problem.rooms,
                           tuple(limit - taken[d] for d, limit in enumerate(problem.day_limit)),
@@ -194,13 +193,12 @@ def solve_week(problem: WeekProblem, *, time_limit: float = 60.0, workers: int =
 
 def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline: float,
                 workers: int, should_stop: ShouldStop | None,
-                after_lp: Callable[[], int] | None = None,
-                extra: Callable[[], float] | None = None) -> HomeResult:
+                after_lp: Callable[[], tuple[int, float]] | None = None) -> HomeResult:
     """The home part: its bound by column generation over routes, then the best plan of the
     start's own home visits, the routes' MIP and the CP-SAT model started from the better.
 
-    ``after_lp()`` is called once the route LP and MIP are done and returns the workers
-    left for the rest; ``extra()`` is then added to ``deadline``."""
+    ``after_lp()`` is called once the route LP and MIP are done; it returns the workers
+    left for the rest and the seconds it took, which are added to ``deadline``."""
     start_homes = {t: line.placed[t] for t in home if t in line.placed}
     start_cost = sum(line.cost(t, w.segment, w.start) for t, w in start_homes.items()) \
         + problem.unscheduled_cost * (len(home) - len(start_homes))
@@ -218,8 +216,8 @@ def _solve_home(problem: WeekProblem, home: list[int], line: Timeline, deadline:
         if found is not None and found[1] < best.cost and _home_fits(problem, found[0]):
             best = HomeResult(found[0], found[1], lp.bound, found[1] <= lp.bound)
     if after_lp is not None:
-        workers = after_lp()
-        deadline += extra() if extra is not None else 0.0
+        workers, took = after_lp()
+        deadline += took
     if best.optimal:
         return best
     if lp.converged:
