@@ -409,40 +409,23 @@ PINNED_DAY: dict[str, Any] = {'format': 'medex-week/1',
                                                          'date': '2026-12-08',
                                                          'start': '08:00',
                                                          'end': '08:45'}]}],
-                              'convocations': [{'id': 'C00',
-                                                'patient': {'lat': 51.0,
-                                                            'lon': 4.0,
-                                                            'language': 'nl'},
-                                                'injury': 'sprain',
-                                                'priority': 'high',
-                                                'duration_min': 15,
-                                                'specialty': 'general',
-                                                'home_visit': False,
-                                                'release': '2026-12-07',
-                                                'deadline': '2026-12-09',
-                                                'unavailable': [],
-                                                'preferred': [],
-                                                'max_travel_min': 30,
-                                                'fixed': {'doctor': 'D0',
-                                                          'centre': 'K0',
-                                                          'start': '2026-12-07T12:00'},
-                                                'travel_min': {'K0': 1}},
-                                               {'id': 'C01',
-                                                'patient': {'lat': 51.0,
-                                                            'lon': 4.0,
-                                                            'language': 'nl'},
-                                                'injury': 'sprain',
-                                                'priority': 'high',
-                                                'duration_min': 15,
-                                                'specialty': 'general',
-                                                'home_visit': True,
-                                                'release': '2026-12-07',
-                                                'deadline': '2026-12-09',
-                                                'unavailable': [],
-                                                'preferred': [],
-                                                'max_travel_min': 30,
-                                                'fixed': None,
-                                                'travel_min': {'K0': 1}}]}
+                              'convocations': []}
+
+
+def _pinned_day_convocation(ident: str, *, home_visit: bool,
+                            fixed: dict[str, str] | None) -> dict[str, Any]:
+    return {'id': ident, 'patient': {'lat': 51.0, 'lon': 4.0, 'language': 'nl'},
+            'injury': 'sprain', 'priority': 'high', 'duration_min': 15,
+            'specialty': 'general', 'home_visit': home_visit, 'release': '2026-12-07',
+            'deadline': '2026-12-09', 'unavailable': [], 'preferred': [],
+            'max_travel_min': 30, 'fixed': fixed, 'travel_min': {'K0': 1}}
+
+
+PINNED_DAY['convocations'] = [
+    _pinned_day_convocation('C00', home_visit=False, fixed={
+        'doctor': 'D0', 'centre': 'K0', 'start': '2026-12-07T12:00'}),
+    _pinned_day_convocation('C01', home_visit=True, fixed=None)]
+
 
 def test_home_rounds_leave_the_day_limit_that_fixed_centre_exams_use() -> None:
     w = week_from_dict(PINNED_DAY)
