@@ -38,8 +38,8 @@ class AppState:
     tokens: Tokens
     notices: Notices
     booking_lane: CapacityLimiter | None = None
-    """The threads of the victims' bookings (set when the server starts: it belongs to the
-    server's event loop)."""
+    """On SQLite, the few threads of the victims' bookings (set when the server starts: it
+    belongs to the server's event loop); None: the server's pool."""
 
 
 async def get_state(request: Request) -> AppState:

@@ -263,8 +263,8 @@ def _victim_router() -> APIRouter:
                          "to move)")
     async def post_booking(token: str, state: StateDep, body: BookingIn,
                            response: Response) -> Any:
-        # the whole booking in one thread of the bookings' lane: its transaction (on
-        # SQLite, the write lock) never waits for a thread between two steps
+        # the whole booking in one thread (on SQLite, of the bookings' few-thread lane):
+        # its transaction, and SQLite's write lock, never wait for a thread between steps
         return await anyio.to_thread.run_sync(_book_by_link, state, token, body, response,
                                               limiter=state.booking_lane)
 
