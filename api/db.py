@@ -1,9 +1,13 @@
 """Engine and sessions, built from the settings (no engine at import time).
 
 SQLite (the default) gets foreign keys, WAL and a busy timeout, and every transaction
-starts with ``BEGIN IMMEDIATE``: writers are serialised, so two requests can never both
-read a free slot and both book it.  On PostgreSQL the booking code takes row locks
-(``SELECT ... FOR UPDATE``) on the doctors and centres it books, see :func:`lock_rows`.
+that may write starts with ``BEGIN IMMEDIATE``: writers are serialised, so two requests can
+never both read a free slot and both book it.  A read-only session
+(:meth:`Database.session` with ``read_only=True``: what a page or a list shows) reads a
+snapshot instead and takes no lock: WAL lets it read while a booking writes.  SQLite refuses
+its writes (``PRAGMA query_only``), PostgreSQL too (``BEGIN READ ONLY``).  On PostgreSQL
+the booking code takes row locks (``SELECT ... FOR UPDATE``) on the doctors and centres it
+books, see :func:`lock_rows`.
 
 Within one process the SQLite transactions of a database file also queue, first come
 first served, on a lock taken before ``BEGIN IMMEDIATE`` and given back when the
@@ -29,6 +33,8 @@ from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
 BUSY_TIMEOUT_S = 30
+READ_ONLY = "medex_read_only"
+"""The execution option of a read-only session's engine (:meth:`Database.session`)."""
 SQLITE_POOL = 20
 """Connections to an SQLite file kept open (more are opened under a burst, and closed)."""
 
@@ -85,6 +91,8 @@ class _Connection(sqlite3.Connection):
 
     queue: WriterQueue | None = None
     holding = False
+    query_only = False
+    """``PRAGMA query_only`` is on (the connection serves a read-only session)."""
 
     def _give(self) -> None:
         if self.holding:
@@ -139,6 +147,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             raw = connection.connection.dbapi_connection
+            reading = bool(connection.get_execution_options().get(READ_ONLY))
+            if isinstance(raw, _Connection) and raw.query_only != reading:
+                connection.exec_driver_sql(f"PRAGMA query_only={int(reading)}")
+                raw.query_only = reading
+            if reading:  # a snapshot: no queue, no lock (WAL)
+                connection.exec_driver_sql("BEGIN")
+                return
             if queue is not None and isinstance(raw, _Connection) and not raw.holding:
                 raw.queue = queue
                 # past the timeout, SQLite's own busy wait decides
@@ -159,15 +174,27 @@ class Database:
     def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
+        options: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        self.reader = self.engine.execution_options(**options)
+        """The same pool, for read-only sessions."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any error.
+
+        ``read_only``: for what only reads (a page, the offered slots): on SQLite a snapshot
+        that neither waits for nor holds the write lock; a write in it is refused by the
+        database.  ``session.info["read_only"]`` tells the code that would keep a cache
+        (travel times) to leave it."""
+        with Session(self.reader if read_only else self.engine,
+                     expire_on_commit=False) as session:
+            session.info["read_only"] = read_only
             try:
                 yield session
                 session.commit()

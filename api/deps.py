@@ -61,6 +61,16 @@ def get_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_read_session(state: StateDep) -> Iterator[Session]:
+    """A read-only transaction for a request that only shows (on SQLite a snapshot that
+    does not wait for the bookings' write lock)."""
+    with state.db.session(read_only=True) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 def token_of(request: Request, state: AppState) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):

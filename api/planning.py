@@ -98,7 +98,8 @@ def absent_days(session: Session, start: date, end: date) -> dict[int, set[date]
 
 def travel_minutes(session: Session, victims: Iterable[Victim], centres: list[Centre]
                    ) -> dict[int, dict[str, int]]:
-    """Door-to-door minutes per victim and centre, from the cache or the travel model."""
+    """Door-to-door minutes per victim and centre, from the cache or the travel model
+    (what the model gives is kept in the cache, except in a read-only session)."""
     from geo.travel import TravelModel
 
     ids = {c.id for c in centres}
@@ -116,8 +117,9 @@ def travel_minutes(session: Session, victims: Iterable[Victim], centres: list[Ce
         for v, row in zip(missing, table, strict=True):
             cache = {cid: (max(1, round(float(m))) if m == m and m != float("inf")
                            else UNREACHABLE) for (cid, _, _), m in zip(sites, row, strict=True)}
-            v.travel_min = cache
-            session.add(v)
+            if not session.info.get("read_only"):  # kept for the next time
+                v.travel_min = cache
+                session.add(v)
             out[v.id or 0] = {k: m for k, m in cache.items() if m != UNREACHABLE}
     return out
 

@@ -33,7 +33,15 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from api import i18n
-from api.deps import HR_ROLES, AppState, SessionDep, StateDep, token_of, user_from_request
+from api.deps import (
+    HR_ROLES,
+    AppState,
+    ReadSessionDep,
+    SessionDep,
+    StateDep,
+    token_of,
+    user_from_request,
+)
 from api.errors import NotFound
 from api.links import LinkExpired, LinkInvalid
 from api.tables import User
@@ -198,14 +206,14 @@ def leaflet_file(name: str) -> Response:
 
 
 @router.get("/v/{token}.ics")
-def victim_invite(request: Request, session: SessionDep, state: StateDep, token: str
+def victim_invite(request: Request, session: ReadSessionDep, state: StateDep, token: str
                   ) -> Response:
     return _victim(request, session, state, token,
                    lambda access, _view, _lang: invite(session, state, access))
 
 
 @router.get("/v/{token}", response_class=HTMLResponse)
-def victim_page(request: Request, session: SessionDep, state: StateDep, token: str,
+def victim_page(request: Request, session: ReadSessionDep, state: StateDep, token: str,
                 done: str | None = None) -> Response:
     """The victim's convocation (``?lang=`` to switch, ``centre``/``day``/``part`` to
     filter the slots; ``done`` names what was just saved, to confirm it)."""
@@ -254,7 +262,7 @@ def victim_form_url(token: str, action: str) -> Response:
 
 
 @router.get("/hr", response_class=HTMLResponse)
-def hr_list(request: Request, session: SessionDep, state: StateDep) -> Response:
+def hr_list(request: Request, session: ReadSessionDep, state: StateDep) -> Response:
     """An HR user's employees' convocations: reference, name, state, appointment."""
     language = _language(request, None)
     try:
@@ -271,14 +279,14 @@ def hr_list(request: Request, session: SessionDep, state: StateDep) -> Response:
 
 
 @router.get("/hr/c/{convocation}/invite.ics")
-def hr_invite(request: Request, session: SessionDep, state: StateDep, convocation: str
+def hr_invite(request: Request, session: ReadSessionDep, state: StateDep, convocation: str
               ) -> Response:
     return _hr(request, session, state, convocation,
                lambda access, _view, _lang: invite(session, state, access))
 
 
 @router.get("/hr/c/{convocation}", response_class=HTMLResponse)
-def hr_page(request: Request, session: SessionDep, state: StateDep, convocation: str,
+def hr_page(request: Request, session: ReadSessionDep, state: StateDep, convocation: str,
             done: str | None = None) -> Response:
     return _hr(request, session, state, convocation, lambda access, view, lang: page(
         request, session, state, access, view, lang, notice=notice(lang, done)))

@@ -43,7 +43,7 @@ from api.booking import (
     set_preferences,
 )
 from api.db import hold
-from api.deps import AppState, HrUser, SessionDep, StateDep
+from api.deps import AppState, HrUser, ReadSessionDep, SessionDep, StateDep
 from api.errors import Invalid, NotFound, responses
 from api.links import LinkInvalid
 from api.notices import notice_appointments
@@ -81,8 +81,7 @@ class Access:
     """Through a personal link: its last day."""
 
 
-def link_access(token: str, state: StateDep, session: SessionDep, response: Response
-                ) -> Access:
+def _by_link(token: str, state: AppState, session: Session, response: Response) -> Access:
     """The convocation of a genuine, unexpired personal link (that still exists)."""
     links = state.notices.links
     convocation_id = links.read(token)
@@ -95,6 +94,19 @@ def link_access(token: str, state: StateDep, session: SessionDep, response: Resp
                   link_expires=links.last_day(token))
 
 
+def link_access(token: str, state: StateDep, session: SessionDep, response: Response
+                ) -> Access:
+    """A personal link's convocation, in the request's transaction (one that may write)."""
+    return _by_link(token, state, session, response)
+
+
+def link_reader(token: str, state: StateDep, session: ReadSessionDep, response: Response
+                ) -> Access:
+    """A personal link's convocation, in the request's read-only transaction (what only
+    shows: on SQLite it does not wait for the bookings' write lock)."""
+    return _by_link(token, state, session, response)
+
+
 def hr_access(key: int, user: HrUser, session: SessionDep, response: Response) -> Access:
     """One of the HR user's employer's convocations (404 otherwise, whatever the reason)."""
     conv = hr_convocation(session, user, key)
@@ -104,6 +116,7 @@ def hr_access(key: int, user: HrUser, session: SessionDep, response: Response) -
 
 
 ByLink = Annotated[Access, Depends(link_access)]
+ReadByLink = Annotated[Access, Depends(link_reader)]
 ByHr = Annotated[Access, Depends(hr_access)]
 
 
@@ -176,14 +189,17 @@ def offered(session: Session, state: StateDep, access: Access, *, centre: str | 
 
 def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTaken,
                   limit: int = 10) -> JSONResponse:
-    """409 for a slot taken meanwhile: the friendly sentence and fresh alternatives (read
-    after the failed attempt was rolled back)."""
+    """409 for a slot taken meanwhile: the friendly sentence and fresh alternatives, read
+    after the failed attempt was rolled back, in a read-only transaction of their own (on
+    SQLite the write lock is given back first: the next booking need not wait for them)."""
     session.rollback()
-    slots = offers.slots_for(session, access.convocation_id, limit=limit,
-                             now=now_of(state),
-                             cutoff_hours=state.settings.victim_cutoff_hours)
+    with state.db.session(read_only=True) as reader:
+        slots = offers.slots_for(reader, access.convocation_id, limit=limit,
+                                 now=now_of(state),
+                                 cutoff_hours=state.settings.victim_cutoff_hours)
+        alternatives = slot_out(reader, slots)
     body = SlotTakenOut(detail=exc.detail, code=exc.code, problems=exc.problems,
-                        rule=exc.rule, alternatives=slot_out(session, slots))
+                        rule=exc.rule, alternatives=alternatives)
     return JSONResponse(body.model_dump(mode="json"), status_code=409, headers=NO_STORE)
 
 
@@ -245,12 +261,13 @@ def _victim_router() -> APIRouter:
 
     @router.get("", response_model=VictimConvocationOut,
                 summary="The convocation as the victim may see it (nothing medical)")
-    def get_convocation(session: SessionDep, state: StateDep, access: ByLink) -> Any:
+    def get_convocation(session: ReadSessionDep, state: StateDep, access: ReadByLink
+                        ) -> Any:
         return show(session, state, access)
 
     @router.get("/slots", response_model=SlotsOut,
                 summary="The slots the victim may book, best first (travel, then how soon)")
-    def get_slots(session: SessionDep, state: StateDep, access: ByLink,
+    def get_slots(session: ReadSessionDep, state: StateDep, access: ReadByLink,
                   centre: Annotated[str | None, Query(max_length=16)] = None,
                   day: date | None = None, part: Part | None = None,
                   limit: Annotated[int, Query(ge=1, le=MAX_SLOTS)] = 20) -> Any:
@@ -289,7 +306,8 @@ def _victim_router() -> APIRouter:
 
     @router.get("/invite.ics", summary="The appointment's calendar invite",
                 response_class=Response)
-    def get_invite(session: SessionDep, state: StateDep, access: ByLink) -> Response:
+    def get_invite(session: ReadSessionDep, state: StateDep, access: ReadByLink
+                   ) -> Response:
         found = notice_appointments(session, state.notices, (
             Appointment.convocation_id == access.convocation_id) & (
             Appointment.status == AppointmentStatus.CONFIRMED))
