@@ -4,15 +4,16 @@ Each use case runs inside the caller's transaction (:meth:`api.db.Database.sessi
 either writes everything or nothing: the appointment, its audit entry and its messages
 in the outbox (:mod:`api.notices`).
 
-**Atomic booking.**  :func:`book` locks the rows of the doctors and centres concerned
-(:func:`api.db.lock_rows`: ``SELECT ... FOR UPDATE`` in key order on PostgreSQL; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers) and the convocation's, then reads the
-agenda again and re-checks the chosen slot with :func:`scheduler.slots.check_slot`, the
-very code that offered it.  Of two victims racing for the last slot, the second finds it
-taken and gets :class:`SlotTaken` (a :class:`~api.errors.Conflict` whose message says so
-kindly; the route answers with fresh alternatives).  A slot that was never valid for this
-victim is :class:`~api.errors.BookingRefused` naming the rule.  The partial unique indexes
-on appointments (one confirmed per convocation, one per doctor and start) stay as the last
+**Atomic booking.**  :func:`book` locks the day it books into, the doctor's and the
+centre's (on PostgreSQL advisory locks per doctor-day and centre-day, under the doctor's
+and centre's rows ``FOR SHARE``, see :func:`_lock`; SQLite's ``BEGIN IMMEDIATE`` already
+serialises writers) and the convocation's row, then reads the agenda again and re-checks
+the chosen slot with :func:`scheduler.slots.check_slot`, the very code that offered it.
+Of two victims racing for the last slot, the second finds it taken and gets
+:class:`SlotTaken` (a :class:`~api.errors.Conflict` whose message says so kindly; the route
+answers with fresh alternatives).  A slot that was never valid for this victim is
+:class:`~api.errors.BookingRefused` naming the rule.  The partial unique indexes on
+appointments (one confirmed per convocation, one per doctor and start) stay as the last
 safety net: their violation is also a :class:`SlotTaken`.
 
 **Changes.**  A first booking writes a confirmed appointment (revision 1) and the
@@ -45,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.db import hold, lock_rows
+from api.db import advisory_locks, day_lock_key, hold, lock_rows
 from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
 from api.notices import Notices, to_notice, venue
 from api.offers import (
@@ -269,13 +270,29 @@ def _choice(slot: SlotChoice) -> tuple[str, str, datetime]:
     return code, place, wall_clock(slot.start)
 
 
-def _lock(session: Session, conv: Convocation, doctor_ids: list[int],
-          centre_ids: list[str | None]) -> Appointment | None:
-    """Lock doctors, centres, then the convocation (always in this order: no deadlock);
-    return the convocation's confirmed appointment as it is now."""
-    lock_rows(session, Doctor, sorted(set(doctor_ids)))
-    lock_rows(session, Centre, sorted({c for c in centre_ids if c}))
-    if session.get_bind().dialect.name != "sqlite":
+def _lock(session: Session, conv: Convocation, day: tuple[int, str | None, date] | None
+          ) -> Appointment | None:
+    """Lock what the change writes into, then the convocation; return the convocation's
+    confirmed appointment as it is now.
+
+    ``day``: (doctor id, centre id or None for a home round, day) of the slot booked.  On
+    PostgreSQL the doctor's and the centre's rows ``FOR SHARE`` (publishing a plan or a
+    planner's move locks them ``FOR UPDATE``: each waits for the other), then the advisory
+    locks of the doctor's day and of the centre's day (its rooms): two bookings into one
+    doctor's day or one centre's day wait for each other, the others go on side by side.
+    Always doctors, centres, days, then the convocation: no deadlock.  A cancel only frees:
+    it locks the convocation alone.  SQLite's ``BEGIN IMMEDIATE`` has serialised the
+    writers already."""
+    postgres = session.get_bind().dialect.name != "sqlite"
+    if day is not None and postgres:
+        doctor_id, centre_id, when = day
+        lock_rows(session, Doctor, [doctor_id], share=True)
+        keys = [day_lock_key("doctor", doctor_id, when)]
+        if centre_id is not None:
+            lock_rows(session, Centre, [centre_id], share=True)
+            keys.append(day_lock_key("centre", centre_id, when))
+        advisory_locks(session, keys)
+    if postgres:
         # the convocation locked and read again in one statement (on SQLite the whole
         # transaction, and so every row it has read, is under the write lock already)
         session.exec(select(Convocation).where(Convocation.id == conv.id).with_for_update()
@@ -318,7 +335,8 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     centre = next((c for c in centres if c.id == place), None)
     if place != d.HOME and centre is None:
         raise _invalid("centre", f"no centre {place}")
-    current = _lock(session, conv, [doctor.id or 0], [None if place == d.HOME else place])
+    current = _lock(session, conv, (doctor.id or 0, None if place == d.HOME else place,
+                                    start.date()))
     if current is not None and (current.doctor_id, current.centre_id or d.HOME,
                                 current.start) == (doctor.id, place, start):
         return current
@@ -391,12 +409,9 @@ def cancel(session: Session, convocation_id: int, actor: Actor, *, reason: str,
     moment = _aware(now)
     conv = _convocation(session, convocation_id, actor)
     text = _reason(reason, required=True)
-    known = current_appointment(session, conv.id or 0)
-    if known is None:
-        raise Conflict("There is no appointment to cancel.")
-    appt = _lock(session, conv, [known.doctor_id], [known.centre_id])
+    appt = _lock(session, conv, None)
     if appt is None:
-        raise Conflict("There is no appointment to cancel (it was cancelled meanwhile).")
+        raise Conflict("There is no appointment to cancel.")
     _before_cutoff(appt, settings, moment)
     before = snapshot(appt)
     appt.status = AppointmentStatus.CANCELLED

@@ -22,12 +22,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import BigInteger, Engine, bindparam, event, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
@@ -213,12 +216,39 @@ def hold(session: Session, *rows: object) -> None:
     session.info.setdefault("kept", []).extend(rows)
 
 
-def lock_rows(session: Session, model: Any, ids: Sequence[Any]) -> None:
+def lock_rows(session: Session, model: Any, ids: Sequence[Any], *, share: bool = False
+              ) -> None:
     """Lock the rows of ``model`` with these primary keys until the transaction ends.
 
-    PostgreSQL: ``SELECT ... FOR UPDATE`` in key order (no deadlock between two bookers).
-    SQLite: the transaction already holds the database's write lock (``BEGIN IMMEDIATE``)."""
+    PostgreSQL: ``SELECT ... FOR UPDATE`` (``share``: ``FOR SHARE``, which only ``FOR
+    UPDATE`` waits for) in key order (no deadlock between two bookers).  SQLite: the
+    transaction already holds the database's write lock (``BEGIN IMMEDIATE``)."""
     if not ids or session.get_bind().dialect.name == "sqlite":
         return
     key = model.__table__.primary_key.columns.values()[0]
-    session.execute(select(key).where(key.in_(sorted(set(ids)))).order_by(key).with_for_update())
+    session.execute(select(key).where(key.in_(sorted(set(ids)))).order_by(key)
+                    .with_for_update(read=share))
+
+
+DAY_LOCK_KINDS = {"doctor": 1, "centre": 2}
+
+
+def day_lock_key(kind: str, entity: int | str, day: date) -> int:
+    """The advisory lock key (a signed 64-bit integer) of one doctor's or one centre's day:
+    the kind, the doctor's id or a CRC of the centre's id, and the day.  Two days that
+    happened to share a key would only wait for each other."""
+    ident = entity if isinstance(entity, int) else zlib.crc32(entity.encode())
+    return (DAY_LOCK_KINDS[kind] << 56) | ((ident & 0xFFFFFFFF) << 22) | day.toordinal()
+
+
+_ADVISORY = text("SELECT pg_advisory_xact_lock(k) FROM unnest(:keys) AS k").bindparams(
+    bindparam("keys", type_=ARRAY(BigInteger)))
+"""Advisory locks in the order of the array (``unnest`` keeps it)."""
+
+
+def advisory_locks(session: Session, keys: Sequence[int]) -> None:
+    """PostgreSQL's advisory locks of ``keys`` (see :func:`day_lock_key`), taken in key order
+    in one statement and held until the transaction ends (nothing on SQLite, whose
+    writers hold the database's write lock)."""
+    if keys and session.get_bind().dialect.name != "sqlite":
+        session.execute(_ADVISORY, {"keys": sorted(set(keys))})

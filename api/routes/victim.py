@@ -26,6 +26,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api import offers
@@ -205,15 +206,21 @@ def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTa
 
 def booked(session: Session, state: StateDep, access: Access, body: BookingIn
            ) -> VictimConvocationOut | JSONResponse:
-    """Book or reschedule; the convocation as it is then, or 409 with alternatives."""
+    """Book or reschedule, and commit; the convocation as it is then (read after the
+    commit, in a read-only transaction: the locks are given back first), or 409 with
+    alternatives."""
     try:
         appt = book(session, access.convocation_id,
                     SlotChoice(body.doctor, body.centre, body.start), access.actor,
                     reason=body.reason, notices=state.notices, settings=state.settings,
                     now=now_of(state))
+        session.commit()
     except SlotTaken as exc:
         return conflict_body(session, state, access, exc)
-    return show(session, state, access, booked=appt)
+    except IntegrityError:  # a unique index, at the commit: the slot went meanwhile
+        return conflict_body(session, state, access, SlotTaken())
+    with state.db.session(read_only=True) as reader:
+        return show(reader, state, access, booked=appt)
 
 
 def _book_by_link(state: AppState, token: str, body: BookingIn, response: Response

@@ -185,3 +185,75 @@ def test_two_doctors_racing_for_the_last_room_one_wins(db_url: str) -> None:
         _independent_check(agenda)
     finally:
         agenda.db.dispose()
+
+
+def _waits(work: Callable[[], Any], hold_s: float = 1.5) -> tuple[threading.Thread, list[Any]]:
+    """Start ``work`` in a thread; after ``hold_s`` the thread is still running if it waits
+    for a lock (the caller checks), and its result lands in the list."""
+    out: list[Any] = []
+
+    def go() -> None:
+        try:
+            out.append(work())
+        except Exception as exc:  # judged by the test
+            out.append(exc)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    thread.join(timeout=hold_s)
+    return thread, out
+
+
+def test_on_postgresql_only_bookings_of_the_same_day_wait_for_each_other(db_url: str
+                                                                         ) -> None:
+    """A booking in progress (Monday, Dr. D001 at BRU) holds its doctor's day and its
+    centre's day: a booking of Tuesday with the same doctor at the same centre goes on at
+    once, one of Monday with another doctor at the same centre (its rooms) waits."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises all writers (BEGIN IMMEDIATE)")
+    agenda = _agenda(db_url)
+    try:
+        with agenda.db.session() as s:
+            s.add(DoctorSession(doctor_id=agenda.ids["D002"], centre_id="BRU", day=MONDAY,
+                                start=time(9), end=time(12, 30)))
+        first, other_day, same_day = (agenda.convocation(language="fr") for _ in range(3))
+        nine = datetime.combine(MONDAY, time(9))
+        with agenda.db.session() as s:
+            book(s, first, SlotChoice("D001", "BRU", nine), Actor.victim(first),
+                 notices=agenda.notices, settings=agenda.settings, now=NOW)
+            tuesday, got_tuesday = _waits(lambda: _book(agenda, other_day, "D001",
+                                                        nine + timedelta(days=1)), 30)
+            assert not tuesday.is_alive(), "another day waited"
+            assert isinstance(got_tuesday[0], Appointment), got_tuesday
+            monday, got_monday = _waits(lambda: _book(agenda, same_day, "D002",
+                                                      nine + timedelta(minutes=30)))
+            assert monday.is_alive(), "the same centre's day did not wait"
+        monday.join(timeout=30)
+        assert isinstance(got_monday[0], Appointment), got_monday
+        assert len(agenda.confirmed()) == 3
+        _independent_check(agenda)
+    finally:
+        agenda.db.dispose()
+
+
+def test_a_doctor_locked_for_update_holds_the_bookings_until_it_is_released(db_url: str
+                                                                            ) -> None:
+    """Publishing a plan and a planner's move lock doctors ``FOR UPDATE``: a booking of
+    that doctor waits for them (and they for it), on PostgreSQL; on SQLite the write lock
+    does the same."""
+    from api.db import lock_rows
+    from api.tables import Doctor
+
+    agenda = _agenda(db_url)
+    try:
+        conv = agenda.convocation()
+        nine = datetime.combine(MONDAY, time(9))
+        with agenda.db.session() as s:
+            lock_rows(s, Doctor, [agenda.ids["D001"]])
+            s.execute(select(Centre).where(Centre.id == "GNT")).all()  # SQLite: begun
+            waiting, got = _waits(lambda: _book(agenda, conv, "D001", nine))
+            assert waiting.is_alive(), "the booking did not wait for the doctor's lock"
+        waiting.join(timeout=30)
+        assert isinstance(got[0], Appointment), got
+    finally:
+        agenda.db.dispose()
