@@ -51,6 +51,7 @@ from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
 from api.notices import Notices, to_notice, venue
 from api.offers import (
     BOOKABLE,
+    DoctorRow,
     active_doctor,
     brussels_now,
     build_need,
@@ -317,6 +318,18 @@ def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convoca
 # ------------------------------------------------------------------ book, reschedule, cancel
 
 
+@dataclass(frozen=True)
+class Booking:
+    """A booking done, with the rows it was made of (what the answer shows, not read
+    again)."""
+
+    appointment: Appointment
+    convocation: Convocation
+    victim: Victim
+    doctor: DoctorRow
+    centre: Centre | None
+
+
 def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, *,
          reason: str = "", notices: Notices, settings: Settings,
          now: datetime | None = None) -> Appointment:
@@ -324,6 +337,14 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
     appointment (then ``reason`` is required and the cut-off applies).  Re-checked under
     the row locks; :class:`SlotTaken` when someone else booked it meanwhile.  Booking the
     slot the convocation already has changes nothing and returns it."""
+    return make_booking(session, convocation_id, slot, actor, reason=reason, notices=notices,
+                        settings=settings, now=now).appointment
+
+
+def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, *,
+                 reason: str = "", notices: Notices, settings: Settings,
+                 now: datetime | None = None) -> Booking:
+    """:func:`book`, and the rows it was made of."""
     moment = _aware(now)
     conv = _convocation(session, convocation_id, actor)
     code, place, start = _choice(slot)
@@ -337,17 +358,17 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
         raise _invalid("centre", f"no centre {place}")
     current = _lock(session, conv, (doctor.id or 0, None if place == d.HOME else place,
                                     start.date()))
+    victim = session.get(Victim, conv.victim_id)
+    assert victim is not None
     if current is not None and (current.doctor_id, current.centre_id or d.HOME,
                                 current.start) == (doctor.id, place, start):
-        return current
+        return Booking(current, conv, victim, doctor, centre)
     if conv.status not in BOOKABLE:
         raise Conflict(f"This file is {conv.status}: it can no longer be booked online.")
     if current is not None:
         _before_cutoff(current, settings, moment)
         text = _reason(reason, required=True)
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
-    victim = session.get(Victim, conv.victim_id)
-    assert victim is not None
     hold(session, conv, victim, centre)
     need = build_need(session, conv, victim, earliest, centres)
     supply = day_supply(session, doctor, place, start.date(),
@@ -398,7 +419,7 @@ def book(session: Session, convocation_id: int, slot: SlotChoice, actor: Actor, 
             n.Kind.CONVOCATION if current is None else n.Kind.CHANGE)
     if freed is not None:
         offer_freed(session, appt, *freed, notices=notices, settings=settings, now=moment)
-    return appt
+    return Booking(appt, conv, victim, doctor, centre)
 
 
 def cancel(session: Session, convocation_id: int, actor: Actor, *, reason: str,
@@ -619,6 +640,6 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
     return conv
 
 
-__all__ = ["AFTERNOON", "MORNING", "NOON", "Actor", "DateRange", "Preferences", "SlotChoice",
-           "SlotTaken", "TooLate", "Weekly", "Window", "book", "cancel", "join_waitlist",
-           "offer_freed", "set_preferences"]
+__all__ = ["AFTERNOON", "MORNING", "NOON", "Actor", "Booking", "DateRange", "Preferences",
+           "SlotChoice", "SlotTaken", "TooLate", "Weekly", "Window", "book", "cancel",
+           "join_waitlist", "make_booking", "offer_freed", "set_preferences"]

@@ -104,6 +104,7 @@ class DoctorRow:
     languages: list[str]
     specialties: list[str]
     max_exams_per_day: int
+    name: str = ""
 
 
 def active_doctors(session: Session, language: str | None = None) -> list[DoctorRow]:
@@ -121,13 +122,13 @@ def active_doctors(session: Session, language: str | None = None) -> list[Doctor
 
 _BY_CODE = sa_select(
     col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
-    col(Doctor.max_exams_per_day)).where(col(Doctor.code) == bindparam("code"),
+    col(Doctor.max_exams_per_day), col(Doctor.name)).where(col(Doctor.code) == bindparam("code"),
                                          col(Doctor.active))
 
 
 def active_doctor(session: Session, code: str) -> DoctorRow | None:
-    """The active doctor of that code as a plain row (one query on a statement built
-    once), or ``None``."""
+    """The active doctor of that code as a plain row, with their name (one query on a
+    statement built once), or ``None``."""
     row = session.connection().execute(_BY_CODE, {"code": code}).first()
     return None if row is None else DoctorRow(*row)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -112,8 +113,15 @@ def _dates(texts: Sequence[str]) -> list[date]:
     return out
 
 
+class Named(Protocol):
+    """A doctor as the view needs one: a :class:`~api.tables.Doctor` or a plain row."""
+
+    @property
+    def name(self) -> str: ...
+
+
 def build_view(conv: Convocation, victim: Victim, appt: Appointment | None,
-               doctor: Doctor | None, centre: Centre | None, *, settings: Settings,
+               doctor: Named | None, centre: Centre | None, *, settings: Settings,
                now: datetime | None = None, link_expires: date | None = None
                ) -> VictimConvocationOut:
     """The view of rows already loaded (``appt``: the confirmed appointment, if any)."""
@@ -146,22 +154,15 @@ def _confirmed(session: Session, ids: Sequence[int]
 
 
 def victim_view(session: Session, convocation_id: int, *, settings: Settings,
-                now: datetime | None = None, link_expires: date | None = None,
-                booked: Appointment | None = None) -> VictimConvocationOut:
-    """The convocation ``convocation_id`` as its victim sees it; 404 if there is none.
-    ``booked``: its confirmed appointment, just written in this session (not read again)."""
+                now: datetime | None = None, link_expires: date | None = None
+                ) -> VictimConvocationOut:
+    """The convocation ``convocation_id`` as its victim sees it; 404 if there is none."""
     conv = session.get(Convocation, convocation_id)
     victim = session.get(Victim, conv.victim_id) if conv is not None else None
     if conv is None or victim is None:
         raise NotFound(NO_SUCH_CONVOCATION)
-    appt: Appointment | None
-    if booked is not None and booked.convocation_id == convocation_id \
-            and booked.status == AppointmentStatus.CONFIRMED:
-        appt, doctor = booked, session.get(Doctor, booked.doctor_id)
-        centre = session.get(Centre, booked.centre_id) if booked.centre_id else None
-    else:
-        appt, doctor, centre = _confirmed(session, [convocation_id]).get(
-            convocation_id, (None, None, None))
+    appt, doctor, centre = _confirmed(session, [convocation_id]).get(
+        convocation_id, (None, None, None))
     return build_view(conv, victim, appt, doctor, centre, settings=settings, now=now,
                       link_expires=link_expires)
 

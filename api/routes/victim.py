@@ -38,9 +38,9 @@ from api.booking import (
     SlotTaken,
     Weekly,
     Window,
-    book,
     cancel,
     join_waitlist,
+    make_booking,
     set_preferences,
 )
 from api.db import hold
@@ -63,7 +63,7 @@ from api.victim_schemas import (
     VictimConvocationOut,
     WaitlistIn,
 )
-from api.victim_view import hr_convocation, hr_convocations, victim_view
+from api.victim_view import build_view, hr_convocation, hr_convocations, victim_view
 from notify import ics
 from scheduler.domain import HOME
 from scheduler.slots import Slot
@@ -129,11 +129,10 @@ def now_of(state: StateDep) -> datetime:
     return state.notices.clock()
 
 
-def show(session: Session, state: StateDep, access: Access,
-         booked: Appointment | None = None) -> VictimConvocationOut:
-    """The convocation as it is now (``booked``: its appointment just written)."""
+def show(session: Session, state: StateDep, access: Access) -> VictimConvocationOut:
+    """The convocation as it is now."""
     return victim_view(session, access.convocation_id, settings=state.settings,
-                       now=now_of(state), link_expires=access.link_expires, booked=booked)
+                       now=now_of(state), link_expires=access.link_expires)
 
 
 def _check_centre(session: Session, centre: str | None) -> str | None:
@@ -206,21 +205,22 @@ def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTa
 
 def booked(session: Session, state: StateDep, access: Access, body: BookingIn
            ) -> VictimConvocationOut | JSONResponse:
-    """Book or reschedule, and commit; the convocation as it is then (read after the
-    commit, in a read-only transaction: the locks are given back first), or 409 with
+    """Book or reschedule, and commit; the convocation as it is then (from the rows the
+    booking was made of, after the commit: the locks are given back first), or 409 with
     alternatives."""
     try:
-        appt = book(session, access.convocation_id,
-                    SlotChoice(body.doctor, body.centre, body.start), access.actor,
-                    reason=body.reason, notices=state.notices, settings=state.settings,
-                    now=now_of(state))
+        done = make_booking(session, access.convocation_id,
+                            SlotChoice(body.doctor, body.centre, body.start), access.actor,
+                            reason=body.reason, notices=state.notices,
+                            settings=state.settings, now=now_of(state))
         session.commit()
     except SlotTaken as exc:
         return conflict_body(session, state, access, exc)
     except IntegrityError:  # a unique index, at the commit: the slot went meanwhile
         return conflict_body(session, state, access, SlotTaken())
-    with state.db.session(read_only=True) as reader:
-        return show(reader, state, access, booked=appt)
+    return build_view(done.convocation, done.victim, done.appointment, done.doctor,
+                      done.centre, settings=state.settings, now=now_of(state),
+                      link_expires=access.link_expires)
 
 
 def _book_by_link(state: AppState, token: str, body: BookingIn, response: Response

@@ -32,14 +32,12 @@ def test_a_read_only_session_refuses_writes_and_keeps_nothing(db_url: str) -> No
     db = Database(db_url)
     try:
         before = _centres(db)
-        with pytest.raises(DBAPIError):
-            with db.session(read_only=True) as s:
-                s.add(_centre("RO1"))
-        with pytest.raises(DBAPIError):
-            with db.session(read_only=True) as s:
-                s.execute(insert(Centre).values(
-                    id="RO2", name="x", postcode="1000", lat=50.8, lon=4.3, rooms=1,
-                    opening="08:30-16:30", languages=["nl"]))
+        with pytest.raises(DBAPIError), db.session(read_only=True) as s:
+            s.add(_centre("RO1"))
+        with pytest.raises(DBAPIError), db.session(read_only=True) as s:
+            s.execute(insert(Centre).values(
+                id="RO2", name="x", postcode="1000", lat=50.8, lon=4.3, rooms=1,
+                opening="08:30-16:30", languages=["nl"]))
         assert _centres(db) == before
     finally:
         db.dispose()

@@ -147,6 +147,8 @@ def test_a_victim_books_an_offered_slot_and_gets_the_convocation_notice(victims:
     assert got["status"] == "scheduled"
     assert got["appointment"]["start"] == slot["start"]
     assert got["appointment"]["revision"] == 1
+    # the answer (built from the rows the booking was made of) is what a reading shows
+    assert got == victims.client.get(victims.v("bert")).json()
     assert _count(victims, OUTBOX) > before  # the SMS (and e-mail) of the convocation
     entry = _audit_entry(victims, "book")
     assert entry is not None and "personal link" in entry.note
@@ -197,6 +199,7 @@ def test_reschedule_needs_a_reason_and_bumps_the_revision(victims: Victims) -> N
     assert r.status_code == 200, r.text
     appt = r.json()["appointment"]
     assert appt["start"] == slot["start"] and appt["revision"] == 2
+    assert r.json() == victims.client.get(victims.v("ann")).json()
 
 
 def test_cancel_with_a_reason_frees_the_file(victims: Victims) -> None:
