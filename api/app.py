@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         if db.is_sqlite:  # one writer at a time: a few threads are enough (PostgreSQL's
             # bookings wait on the network and on row locks: the server's pool serves them)
             app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads)
+            app.state.medex.read_lane = anyio.CapacityLimiter(settings.read_threads)
         await anyio.to_thread.run_sync(_warm_up)
         yield
         state: AppState = app.state.medex

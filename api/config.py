@@ -124,8 +124,15 @@ class Settings(BaseSettings):
     lock does not share the interpreter with dozens of others; the rest wait their turn
     without taking any of it.  On PostgreSQL the server's pool runs them."""
 
+    read_threads: int = 4
+    """On SQLite, the threads that run what the victims' pages and API only show (the
+    convocation, the offered slots; each request whole in one of them): they read a snapshot
+    without waiting for the write lock, and dozens computing slots at once would take the
+    interpreter from the booking that holds it.  On PostgreSQL the server's pool runs
+    them."""
+
     @field_validator("outbox_concurrency", "link_valid_days", "http_threads",
-                     "booking_threads")
+                     "booking_threads", "read_threads")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

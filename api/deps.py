@@ -40,6 +40,9 @@ class AppState:
     booking_lane: CapacityLimiter | None = None
     """On SQLite, the few threads of the victims' bookings (set when the server starts: it
     belongs to the server's event loop); None: the server's pool."""
+    read_lane: CapacityLimiter | None = None
+    """On SQLite, the few threads of what the victims' pages and API only show; None: the
+    server's pool."""
 
 
 async def get_state(request: Request) -> AppState:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
+import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
@@ -213,12 +214,17 @@ def victim_invite(request: Request, session: ReadSessionDep, state: StateDep, to
 
 
 @router.get("/v/{token}", response_class=HTMLResponse)
-def victim_page(request: Request, session: ReadSessionDep, state: StateDep, token: str,
-                done: str | None = None) -> Response:
+async def victim_page(request: Request, state: StateDep, token: str,
+                      done: str | None = None) -> Response:
     """The victim's convocation (``?lang=`` to switch, ``centre``/``day``/``part`` to
-    filter the slots; ``done`` names what was just saved, to confirm it)."""
-    return _victim(request, session, state, token, lambda access, view, lang: page(
-        request, session, state, access, view, lang, notice=notice(lang, done)))
+    filter the slots; ``done`` names what was just saved, to confirm it).  Read-only,
+    whole in one thread of the readers' lane (see :func:`api.routes.victim._reading`)."""
+    def show() -> Response:
+        with state.db.session(read_only=True) as session:
+            return _victim(request, session, state, token, lambda access, view, lang: page(
+                request, session, state, access, view, lang, notice=notice(lang, done)))
+
+    return await anyio.to_thread.run_sync(show, limiter=state.read_lane)
 
 
 @router.post("/v/{token}/book")

@@ -19,9 +19,10 @@ Every error is an :class:`api.schemas.ErrorOut` naming the field; nothing is hal
 (:func:`api.offers.slots_for`), never from a whole week.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Response
@@ -69,6 +70,7 @@ from scheduler.domain import HOME
 from scheduler.slots import Slot
 
 NO_STORE = {"Cache-Control": "no-store"}
+T = TypeVar("T")
 MAX_SLOTS = 50
 
 
@@ -223,6 +225,23 @@ def booked(session: Session, state: StateDep, access: Access, body: BookingIn
                       link_expires=access.link_expires)
 
 
+def _read_by_link(state: AppState, token: str, response: Response,
+                  work: Callable[[Session, Access], T]) -> T:
+    """``work`` for the convocation of a personal link, in a read-only transaction, from
+    reading the link to the answer in the calling thread."""
+    with state.db.session(read_only=True) as session:
+        return work(session, _by_link(token, state, session, response))
+
+
+async def _reading(state: AppState, token: str, response: Response,
+                   work: Callable[[Session, Access], T]) -> T:
+    """:func:`_read_by_link` in a thread of the readers' lane (on SQLite a few threads: a
+    few requests computing slots at once, not dozens sharing the interpreter with the
+    booking that holds the write lock; elsewhere the server's pool)."""
+    return await anyio.to_thread.run_sync(_read_by_link, state, token, response, work,
+                                          limiter=state.read_lane)
+
+
 def _book_by_link(state: AppState, token: str, body: BookingIn, response: Response
                   ) -> VictimConvocationOut | JSONResponse:
     """A booking through a personal link, from reading the link to the commit, in the
@@ -268,18 +287,18 @@ def _victim_router() -> APIRouter:
 
     @router.get("", response_model=VictimConvocationOut,
                 summary="The convocation as the victim may see it (nothing medical)")
-    def get_convocation(session: ReadSessionDep, state: StateDep, access: ReadByLink
-                        ) -> Any:
-        return show(session, state, access)
+    async def get_convocation(token: str, state: StateDep, response: Response) -> Any:
+        return await _reading(state, token, response, lambda session, access: show(
+            session, state, access))
 
     @router.get("/slots", response_model=SlotsOut,
                 summary="The slots the victim may book, best first (travel, then how soon)")
-    def get_slots(session: ReadSessionDep, state: StateDep, access: ReadByLink,
-                  centre: Annotated[str | None, Query(max_length=16)] = None,
-                  day: date | None = None, part: Part | None = None,
-                  limit: Annotated[int, Query(ge=1, le=MAX_SLOTS)] = 20) -> Any:
-        return offered(session, state, access, centre=centre, day=day, part=part,
-                       limit=limit)
+    async def get_slots(token: str, state: StateDep, response: Response,
+                        centre: Annotated[str | None, Query(max_length=16)] = None,
+                        day: date | None = None, part: Part | None = None,
+                        limit: Annotated[int, Query(ge=1, le=MAX_SLOTS)] = 20) -> Any:
+        return await _reading(state, token, response, lambda session, access: offered(
+            session, state, access, centre=centre, day=day, part=part, limit=limit))
 
     @router.post("/booking", response_model=VictimConvocationOut,
                  responses={**WRITES, **TAKEN},

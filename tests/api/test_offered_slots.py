@@ -1,0 +1,119 @@
+"""The offered slots read nearest places first (the nearest alone, then two, four... travel
+times at a time) are exactly the list computed from the whole agenda at once, on the demo
+data: the real centres, the demo doctors (home rounds too), half the week booked."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import col, select
+
+from api import offers
+from api.db import Database
+from api.offers import slots_for
+from api.planning import build_week, domain_centre
+from api.seed import load_demo
+from api.tables import Appointment, Centre, Convocation, Victim
+from scheduler import domain as d
+from scheduler.heuristic import plan_by_hand
+from scheduler.slots import Slot, offered_slots
+from scheduler.travel import resolve_travel
+from tests.api.booking_fixtures import MONDAY, NOW
+
+
+def _everything_at_once(s: Any, cid: int, *, limit: int, centre: str | None = None,
+                        day: date | None = None, part: Any = None) -> list[Slot]:
+    """The definition: every session of every suitable doctor at every reachable place
+    over the whole window, in one supply."""
+    conv = s.get(Convocation, cid)
+    victim = s.get(Victim, conv.victim_id)
+    if conv.status not in offers.BOOKABLE:
+        return []
+    earliest = offers.earliest_start(NOW)
+    first, last = offers.window(conv, earliest)
+    if day is not None:
+        if not first <= day <= last:
+            return []
+        first = last = day
+    centres = list(s.exec(select(Centre).order_by(col(Centre.id))).all())
+    need = offers.build_need(s, conv, victim, earliest, centres)
+    if conv.home_visit:
+        places, home = set(), centre in (None, d.HOME)
+    else:
+        places = {c.id for c in centres if need.travel_min.get(c.id) is not None
+                  and need.travel_min[c.id] <= conv.max_travel_min}
+        places, home = (places & {centre} if centre else places), False
+    doctors = [doc for doc in offers.active_doctors(s)
+               if offers.suits(doc, conv, victim.language)]
+    sessions = offers.load_sessions(s, [doc.id or 0 for doc in doctors], places, home=home,
+                                    first=first, last=last)
+    mine = offers.current_appointment(s, cid)
+    exclude = []
+    if mine is not None:
+        code = next(doc.code for doc in doctors if doc.id == mine.doctor_id)
+        exclude = [Slot(code, mine.centre_id or d.HOME, mine.start, mine.end,
+                        mine.travel_min)]
+    supply = offers.supply_of(s, doctors, sessions, places,
+                              {c.id: domain_centre(c) for c in centres}, with_idle=False)
+    return offered_slots(need, supply, limit=limit, centre=centre, day=day, part=part,
+                         exclude=exclude)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Any:
+    path = tmp_path_factory.mktemp("offers") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    load_demo(db, convocations=300, seed=5, week_start=MONDAY)
+    with db.session() as s:
+        built = build_week(s, MONDAY)
+    plan = plan_by_hand(built.week, resolve_travel(built.week))
+    chosen = list(plan.assignments)[::2]
+    with db.session() as s:
+        s.execute(insert(Appointment), [{
+            "convocation_id": built.convocations[a.convocation],
+            "doctor_id": built.doctors[a.doctor],
+            "centre_id": None if a.centre == "home" else a.centre, "start": a.start,
+            "end": a.end, "travel_min": a.travel_min, "status": "confirmed",
+            "revision": 1, "change_reason": "test"} for a in chosen])
+        for a in chosen:
+            conv = s.get(Convocation, built.convocations[a.convocation])
+            conv.status = "scheduled"
+            s.add(conv)
+    homes = sorted(built.convocations[c.id] for c in built.week.convocations if c.home_visit)
+    others = sorted(set(built.convocations.values()) - set(homes))
+    sample = random.Random(8).sample(others, 30) + homes[:4]
+    yield db, sample
+    db.dispose()
+
+
+@pytest.mark.parametrize("limit", [1, 6, 20, 50])
+def test_nearest_first_is_the_whole_agenda_at_once(demo: Any, limit: int) -> None:
+    db, sample = demo
+    compared = 0
+    with db.session() as s:
+        for cid in sample:
+            got = slots_for(s, cid, now=NOW, limit=limit)
+            assert got == _everything_at_once(s, cid, limit=limit), cid
+            compared += len(got)
+    assert compared >= len(sample) * min(limit, 3) // 2  # most victims are offered slots
+
+
+def test_nearest_first_with_filters_is_the_whole_agenda_at_once(demo: Any) -> None:
+    db, sample = demo
+    rnd = random.Random(2)
+    with db.session() as s:
+        centres = [c.id for c in s.exec(select(Centre)).all()]
+        for cid in sample:
+            day = MONDAY + timedelta(days=rnd.randrange(12))
+            for kw in ({"part": "morning"}, {"part": "afternoon"}, {"day": day},
+                       {"centre": rnd.choice(centres)}, {"centre": "home"},
+                       {"day": day, "part": "afternoon"}):
+                assert slots_for(s, cid, now=NOW, limit=10, **kw) == _everything_at_once(
+                    s, cid, limit=10, **kw), (cid, kw)
