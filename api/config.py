@@ -118,17 +118,19 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 or more hours (or unset: until the start)")
         return value
 
-    booking_threads: int = 4
+    booking_threads: int = 1
     """On SQLite, the threads that run the victims' bookings (each booking whole in one of
-    them, from reading the link to the commit): few, so that a booking holding the write
-    lock does not share the interpreter with dozens of others; the rest wait their turn
-    without taking any of it.  On PostgreSQL the server's pool runs them."""
+    them, from reading the link to the commit): one writer holds the write lock at a time,
+    and more threads only share the interpreter with it (measured: more CPU per booking
+    and fewer bookings a second with 4 than with 1); the rest wait their turn without
+    taking any of it.  On PostgreSQL the server's pool runs them."""
 
-    read_threads: int = 4
+    read_threads: int = 1
     """On SQLite, the threads that run what the victims' pages and API only show (the
-    convocation, the offered slots; each request whole in one of them): they read a snapshot
-    without waiting for the write lock, and dozens computing slots at once would take the
-    interpreter from the booking that holds it.  On PostgreSQL the server's pool runs
+    convocation, the offered slots; each request whole in one of them): they read a
+    snapshot without waiting for the write lock, and several computing slots at once take
+    the interpreter from the booking that holds it (measured: with 2 and 2 threads the
+    CPU per request rose by a third over 1 and 1).  On PostgreSQL the server's pool runs
     them."""
 
     @field_validator("outbox_concurrency", "link_valid_days", "http_threads",
