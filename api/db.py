@@ -6,8 +6,9 @@ never both read a free slot and both book it.  A read-only session
 (:meth:`Database.session` with ``read_only=True``: what a page or a list shows) reads a
 snapshot instead and takes no lock: WAL lets it read while a booking writes.  SQLite refuses
 its writes (``PRAGMA query_only``), PostgreSQL too (``BEGIN READ ONLY``).  On PostgreSQL
-the booking code takes row locks (``SELECT ... FOR UPDATE``) on the doctors and centres it
-books, see :func:`lock_rows`.
+the booking code locks the doctor's and the centre's day it books into (advisory locks, see
+:func:`day_lock_key` and :func:`advisory_locks`, under the rows ``FOR SHARE``); publishing
+and a planner's move lock the rows ``FOR UPDATE`` (:func:`lock_rows`).
 
 Within one process the SQLite transactions of a database file also queue, first come
 first served, on a lock taken before ``BEGIN IMMEDIATE`` and given back when the
