@@ -189,12 +189,10 @@ def offered(session: Session, state: StateDep, access: Access, *, centre: str | 
     return SlotsOut(items=slot_out(session, slots))
 
 
-def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTaken,
-                  limit: int = 10) -> JSONResponse:
+def conflict_body(state: StateDep, access: Access, exc: SlotTaken, limit: int = 10
+                  ) -> JSONResponse:
     """409 for a slot taken meanwhile: the friendly sentence and fresh alternatives, read
-    after the failed attempt was rolled back, in a read-only transaction of their own (on
-    SQLite the write lock is given back first: the next booking need not wait for them)."""
-    session.rollback()
+    (after the failed attempt was rolled back) in a read-only transaction of their own."""
     with state.db.session(read_only=True) as reader:
         slots = offers.slots_for(reader, access.convocation_id, limit=limit,
                                  now=now_of(state),
@@ -205,11 +203,11 @@ def conflict_body(session: Session, state: StateDep, access: Access, exc: SlotTa
     return JSONResponse(body.model_dump(mode="json"), status_code=409, headers=NO_STORE)
 
 
-def booked(session: Session, state: StateDep, access: Access, body: BookingIn
-           ) -> VictimConvocationOut | JSONResponse:
+def attempt(session: Session, state: StateDep, access: Access, body: BookingIn
+            ) -> VictimConvocationOut | SlotTaken:
     """Book or reschedule, and commit; the convocation as it is then (from the rows the
-    booking was made of, after the commit: the locks are given back first), or 409 with
-    alternatives."""
+    booking was made of, after the commit: the locks are given back first), or, rolled
+    back, the :class:`SlotTaken` of a slot that went meanwhile."""
     try:
         done = make_booking(session, access.convocation_id,
                             SlotChoice(body.doctor, body.centre, body.start), access.actor,
@@ -217,12 +215,21 @@ def booked(session: Session, state: StateDep, access: Access, body: BookingIn
                             settings=state.settings, now=now_of(state))
         session.commit()
     except SlotTaken as exc:
-        return conflict_body(session, state, access, exc)
+        session.rollback()
+        return exc
     except IntegrityError:  # a unique index, at the commit: the slot went meanwhile
-        return conflict_body(session, state, access, SlotTaken())
+        session.rollback()
+        return SlotTaken()
     return build_view(done.convocation, done.victim, done.appointment, done.doctor,
                       done.centre, settings=state.settings, now=now_of(state),
                       link_expires=access.link_expires)
+
+
+def booked(session: Session, state: StateDep, access: Access, body: BookingIn
+           ) -> VictimConvocationOut | JSONResponse:
+    """:func:`attempt`, or 409 with alternatives."""
+    got = attempt(session, state, access, body)
+    return conflict_body(state, access, got) if isinstance(got, SlotTaken) else got
 
 
 def _read_by_link(state: AppState, token: str, response: Response,
@@ -243,11 +250,12 @@ async def _reading(state: AppState, token: str, response: Response,
 
 
 def _book_by_link(state: AppState, token: str, body: BookingIn, response: Response
-                  ) -> VictimConvocationOut | JSONResponse:
+                  ) -> tuple[Access, VictimConvocationOut | SlotTaken]:
     """A booking through a personal link, from reading the link to the commit, in the
-    calling thread (the request's transaction, as the session dependency has it)."""
+    calling thread."""
     with state.db.session() as session:
-        return booked(session, state, link_access(token, state, session, response), body)
+        access = link_access(token, state, session, response)
+        return access, attempt(session, state, access, body)
 
 
 def cancelled(session: Session, state: StateDep, access: Access, body: CancelIn
@@ -308,8 +316,12 @@ def _victim_router() -> APIRouter:
                            response: Response) -> Any:
         # the whole booking in one thread (on SQLite, of the bookings' few-thread lane):
         # its transaction, and SQLite's write lock, never wait for a thread between steps
-        return await anyio.to_thread.run_sync(_book_by_link, state, token, body, response,
-                                              limiter=state.booking_lane)
+        access, got = await anyio.to_thread.run_sync(
+            _book_by_link, state, token, body, response, limiter=state.booking_lane)
+        if isinstance(got, SlotTaken):  # the alternatives are a reading: the readers' lane
+            return await anyio.to_thread.run_sync(conflict_body, state, access, got,
+                                                  limiter=state.read_lane)
+        return got
 
     @router.delete("/booking", response_model=VictimConvocationOut, responses=WRITES,
                    summary="Cancel the appointment, with a reason")
