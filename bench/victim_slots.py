@@ -20,7 +20,9 @@ database is created and dropped):
    load), first back to back (each client posts its next
    booking as soon as the last is answered: a saturating load), then paced (each client
    waits a random 0 to 2 x ``--think`` seconds before each request, as people do); a 409
-   (the slot went to another client meanwhile, e.g. a room) is counted apart.  With
+   (the slot went to another client meanwhile, e.g. a room; its answer carries fresh
+   alternatives) is counted apart, and the latencies of each status are also given
+   apart.  With
    ``--browse N`` each paced client first loads its offered slots N times (``GET
    .../slots``, thinking before each), as victims look before they book.  After each
    round: the server's CPU per request (its processes only, not PostgreSQL's).
@@ -286,6 +288,7 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
     ms: list[float] = []
     looked: list[float] = []
     codes: dict[int, int] = {}
+    by_status: dict[int, list[float]] = {}
     lock = threading.Lock()
     rnd = random.Random(3)
 
@@ -317,6 +320,7 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
                 with lock:
                     ms.append(took)
                     codes[r.status] = codes.get(r.status, 0) + 1
+                    by_status.setdefault(r.status, []).append(took)
         finally:
             conn.close()
 
@@ -325,6 +329,9 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
     wall = time.perf_counter() - started
     summary(f"HTTP {name}", ms,
             f"(status {dict(sorted(codes.items()))}, {len(ms) / wall:.0f} req/s)")
+    for status, took in sorted(by_status.items()):
+        if len(by_status) > 1 and len(took) >= 5:  # e.g. 409: a failed attempt and its
+            summary(f"  of which {status}", took)   # fresh alternatives
     if looked:
         summary("HTTP GET slots between", looked)
     return len(ms) + len(looked)
