@@ -17,15 +17,16 @@ database is created and dropped):
 4. *book (HTTP)*: the service under uvicorn in a child process on the loopback interface,
    ``--clients`` HTTP clients each posting ``POST /api/v/{token}/booking`` for victims of
    their own, ``--bookings`` in all (after 20 by one client alone: the latency without
-   load), first back to back (each client posts its next
-   booking as soon as the last is answered: a saturating load), then paced (each client
-   waits a random 0 to 2 x ``--think`` seconds before each request, as people do); a 409
-   (the slot went to another client meanwhile, e.g. a room; its answer carries fresh
-   alternatives) is counted apart, and the latencies of each status are also given
-   apart.  With
-   ``--browse N`` each paced client first loads its offered slots N times (``GET
-   .../slots``, thinking before each), as victims look before they book.  After each
-   round: the server's CPU per request (its processes only, not PostgreSQL's).
+   load), first back to back (each client posts its next booking as soon as the last is
+   answered: a saturating load), then paced (each client waits a random 0 to 2 x
+   ``--think`` seconds before each request, as people do).  Each round's slots are offered
+   just before it (in this process, not timed): a victim books what they were just offered,
+   not what an earlier round has taken since.  A 409 (the slot went to another client
+   meanwhile, e.g. a room; its answer carries fresh alternatives) is counted apart, and the
+   latencies of each status are also given apart.  With ``--browse N`` each paced client
+   first loads its offered slots N times (``GET .../slots``, thinking before each), as
+   victims look before they book.  After each round: the server's CPU per request (its
+   processes only, not PostgreSQL's).
 
 Prints medians and 95th percentiles in milliseconds, the machine's load and core count.
 
@@ -241,13 +242,17 @@ uvicorn.run("api.app:from_environment", factory=True, workers=int(sys.argv[2]),
 one process or (``--server-workers``) several."""
 
 
-Round = tuple[str, int, float, list[tuple[int, Slot]]]
-"""(name, clients, mean think time in s between a client's requests, bookings)."""
+Round = tuple[str, int, float, list[int]]
+"""(name, clients, mean think time in s between a client's requests, the victims who book)."""
+Offer = Callable[[list[int]], list[tuple[int, Slot]]]
+"""The slot each victim is offered now (one each, no two on the same doctor and start)."""
 
 
-def bench_book_http(url: str, settings: Settings, rounds: list[Round],
+def bench_book_http(url: str, settings: Settings, rounds: list[Round], offer: Offer,
                     threads: int = 0, workers: int = 1, browse: int = 0) -> None:
-    """The rounds of HTTP bookings against the service in a child process."""
+    """The rounds of HTTP bookings against the service in a child process; each round's
+    slots are offered just before it (not timed), as a victim books what they were just
+    offered, not what an earlier round has taken since."""
     import httpx
 
     from api.links import VictimLinks
@@ -269,7 +274,8 @@ def bench_book_http(url: str, settings: Settings, rounds: list[Round],
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        for name, clients, think, picks in rounds:
+        for name, clients, think, who in rounds:
+            picks = offer(who)
             cpu = _tree_cpu(server.pid)
             n = _http_round(base, links, name, think, picks, clients, browse)
             spent = _tree_cpu(server.pid) - cpu
@@ -357,14 +363,20 @@ def run(url: str, args: argparse.Namespace) -> None:
         picks = _distinct_picks(found, ids[args.victims:])
         bench_book_service(db, settings, picks[:args.clients], args.clients)
         if not args.no_http:
-            more = picks[args.clients:]
+            more = [cid for cid, _ in picks[args.clients:]]
             solo, more = more[:20], more[20:]
             k = len(more) // 2
             n = args.clients
+
+            def offer(ids: list[int]) -> list[tuple[int, Slot]]:
+                at = datetime.now(UTC)
+                return _distinct_picks({cid: slots_for_quiet(db, cid, at) for cid in ids},
+                                       ids)
+
             bench_book_http(url, settings, [
                 ("1 client (no load)", 1, 0.0, solo),
                 (f"{n} clients back to back", n, 0.0, more[:k]),
-                (f"{n} clients ~{args.think:g} s apart", n, args.think, more[k:])],
+                (f"{n} clients ~{args.think:g} s apart", n, args.think, more[k:])], offer,
                 args.server_threads, 1 if url.startswith("sqlite") else args.server_workers,
                 args.browse)
     finally:
