@@ -71,10 +71,11 @@ def create_app(settings: Settings, *, database: Database | None = None,
         # more requests than threads would leave the one holding SQLite's write lock
         # waiting for a thread while the others wait for the lock
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.http_threads
-        if db.is_sqlite:  # one writer at a time: a few threads are enough (PostgreSQL's
-            # bookings wait on the network and on row locks: the server's pool serves them)
-            app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads)
-            app.state.medex.read_lane = anyio.CapacityLimiter(settings.read_threads)
+        # the victims' bookings and reads: a few threads each (CPU-bound in one interpreter;
+        # on SQLite one writer at a time, PostgreSQL's also wait on the network and locks)
+        few = 1 if db.is_sqlite else 2
+        app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads or few)
+        app.state.medex.read_lane = anyio.CapacityLimiter(settings.read_threads or few)
         await anyio.to_thread.run_sync(_warm_up)
         yield
         state: AppState = app.state.medex

@@ -118,26 +118,26 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 or more hours (or unset: until the start)")
         return value
 
-    booking_threads: int = 1
-    """On SQLite, the threads that run the victims' bookings (each booking whole in one of
-    them, from reading the link to the commit): one writer holds the write lock at a time,
-    and more threads only share the interpreter with it (measured: more CPU per booking
-    and fewer bookings a second with 4 than with 1); the rest wait their turn without
-    taking any of it.  On PostgreSQL the server's pool runs them."""
+    booking_threads: int | None = None
+    """The threads that run the victims' bookings, each booking whole in one of them, from
+    reading the link to the commit (default: 1 on SQLite, 2 per server process on
+    PostgreSQL).  The work is CPU-bound in one interpreter: more threads only share it with
+    the booking that holds the locks (measured on SQLite: more CPU per booking and fewer
+    bookings a second with 4 than with 1); the rest wait their turn without taking any of
+    it.  PostgreSQL's bookings also wait on the network and on locks, hence two."""
 
-    read_threads: int = 1
-    """On SQLite, the threads that run what the victims' pages and API only show (the
-    convocation, the offered slots; each request whole in one of them): they read a
-    snapshot without waiting for the write lock, and several computing slots at once take
-    the interpreter from the booking that holds it (measured: with 2 and 2 threads the
-    CPU per request rose by a third over 1 and 1).  On PostgreSQL the server's pool runs
-    them."""
+    read_threads: int | None = None
+    """The threads that run what the victims' pages and API only show (the convocation, the
+    offered slots, a 409's alternatives; each request whole in one of them; default: 1 on
+    SQLite, 2 per server process on PostgreSQL): several computing slots at once take the
+    interpreter from the booking that holds the locks (measured on SQLite: with 2 and 2
+    threads the CPU per request rose by a third over 1 and 1)."""
 
     @field_validator("outbox_concurrency", "link_valid_days", "http_threads",
                      "booking_threads", "read_threads")
     @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
+    def _positive(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
             raise ValueError("must be at least 1")
         return value
 

@@ -38,10 +38,10 @@ class AppState:
     tokens: Tokens
     notices: Notices
     booking_lane: CapacityLimiter | None = None
-    """On SQLite, the few threads of the victims' bookings (set when the server starts: it
-    belongs to the server's event loop); None: the server's pool."""
+    """The few threads of the victims' bookings (set when the server starts: it belongs to
+    the server's event loop); None, before: the server's pool."""
     read_lane: CapacityLimiter | None = None
-    """On SQLite, the few threads of what the victims' pages and API only show; None: the
+    """The few threads of what the victims' pages and API only show; None, before: the
     server's pool."""
 
 

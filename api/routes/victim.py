@@ -242,9 +242,9 @@ def _read_by_link(state: AppState, token: str, response: Response,
 
 async def _reading(state: AppState, token: str, response: Response,
                    work: Callable[[Session, Access], T]) -> T:
-    """:func:`_read_by_link` in a thread of the readers' lane (on SQLite a few threads: a
-    few requests computing slots at once, not dozens sharing the interpreter with the
-    booking that holds the write lock; elsewhere the server's pool)."""
+    """:func:`_read_by_link` in a thread of the readers' lane (a few threads: a few requests
+    computing slots at once, not dozens sharing the interpreter with the booking that holds
+    the locks; ``MEDEX_READ_THREADS``)."""
     return await anyio.to_thread.run_sync(_read_by_link, state, token, response, work,
                                           limiter=state.read_lane)
 
@@ -314,8 +314,8 @@ def _victim_router() -> APIRouter:
                          "to move)")
     async def post_booking(token: str, state: StateDep, body: BookingIn,
                            response: Response) -> Any:
-        # the whole booking in one thread (on SQLite, of the bookings' few-thread lane):
-        # its transaction, and SQLite's write lock, never wait for a thread between steps
+        # the whole booking in one thread of the bookings' few-thread lane: its transaction
+        # and its locks never wait for a thread between steps
         access, got = await anyio.to_thread.run_sync(
             _book_by_link, state, token, body, response, limiter=state.booking_lane)
         if isinstance(got, SlotTaken):  # the alternatives are a reading: the readers' lane
