@@ -122,8 +122,8 @@ def active_doctors(session: Session, language: str | None = None) -> list[Doctor
 
 _BY_CODE = sa_select(
     col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
-    col(Doctor.max_exams_per_day), col(Doctor.name)).where(col(Doctor.code) == bindparam("code"),
-                                         col(Doctor.active))
+    col(Doctor.max_exams_per_day), col(Doctor.name)).where(
+    col(Doctor.code) == bindparam("code"), col(Doctor.active))
 
 
 def active_doctor(session: Session, code: str) -> DoctorRow | None:

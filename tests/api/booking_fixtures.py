@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,7 @@ from api.booking import Actor, SlotChoice, book
 from api.config import Settings
 from api.db import Database
 from api.notices import Notices
-from api.planning import build_week, monday_of, published_schedule
+from api.planning import BuiltWeek, build_week, monday_of, published_schedule
 from api.tables import OUTBOX, Appointment, AuditEntry, Convocation, Victim
 from scheduler import domain as d
 from scheduler.moves import MoveVerdict, check_move
@@ -105,6 +106,34 @@ def independent_verdict(session: Session, convocation_id: int, slot: Slot) -> Mo
     moved = d.Assignment(conv.reference, slot.doctor, slot.centre, slot.start, slot.end,
                          slot.travel_min)
     return check_move(built.week, published_schedule(built), moved)
+
+
+def demo_week_half_booked(db: Database, *, convocations: int, seed: int) -> BuiltWeek:
+    """The demo data for ``MONDAY``'s week (the real centres, the demo doctors with home
+    rounds, their victims), the week planned by hand and every other assignment of that
+    plan written as a confirmed appointment; the week as built before the booking."""
+    from api.seed import load_demo
+    from scheduler.heuristic import plan_by_hand
+    from scheduler.travel import resolve_travel
+
+    load_demo(db, convocations=convocations, seed=seed, week_start=MONDAY)
+    with db.session() as s:
+        built = build_week(s, MONDAY)
+    plan = plan_by_hand(built.week, resolve_travel(built.week))
+    chosen = list(plan.assignments)[::2]
+    with db.session() as s:
+        s.execute(insert(Appointment), [{
+            "convocation_id": built.convocations[a.convocation],
+            "doctor_id": built.doctors[a.doctor],
+            "centre_id": None if a.centre == "home" else a.centre, "start": a.start,
+            "end": a.end, "travel_min": a.travel_min, "status": "confirmed",
+            "revision": 1, "change_reason": "test"} for a in chosen])
+        for a in chosen:
+            conv = s.get(Convocation, built.convocations[a.convocation])
+            assert conv is not None
+            conv.status = "scheduled"
+            s.add(conv)
+    return built
 
 
 def make_agenda(url: str, **settings: Any) -> Agenda:

@@ -32,6 +32,7 @@ from tests.api.booking_fixtures import (
     NOW,
     Agenda,
     agenda,
+    demo_week_half_booked,
     independent_verdict,
     make_agenda,
 )
@@ -448,35 +449,13 @@ def test_demo_week_through_the_database_every_offered_slot_passes_the_checker(
     import shutil
     from pathlib import Path
 
-    from sqlalchemy import insert
-
     from api.db import Database
-    from api.planning import build_week
-    from api.seed import load_demo
-    from scheduler.heuristic import plan_by_hand
-    from scheduler.travel import resolve_travel
 
     path = Path(str(tmp_path)) / "demo.db"
     shutil.copyfile(str(sqlite_template), path)
     db = Database(f"sqlite:///{path}")
     try:
-        load_demo(db, convocations=160, seed=3, week_start=MONDAY)
-        with db.session() as s:
-            built = build_week(s, MONDAY)
-        plan = plan_by_hand(built.week, resolve_travel(built.week))
-        chosen = list(plan.assignments)[::2]
-        with db.session() as s:
-            s.execute(insert(Appointment), [{
-                "convocation_id": built.convocations[a.convocation],
-                "doctor_id": built.doctors[a.doctor],
-                "centre_id": None if a.centre == "home" else a.centre, "start": a.start,
-                "end": a.end, "travel_min": a.travel_min, "status": "confirmed",
-                "revision": 1, "change_reason": "test"} for a in chosen])
-            for a in chosen:
-                conv = s.get(Convocation, built.convocations[a.convocation])
-                assert conv is not None
-                conv.status = "scheduled"
-                s.add(conv)
+        built = demo_week_half_booked(db, convocations=160, seed=3)
         rnd = random.Random(3)
         homes = [built.convocations[c.id] for c in built.week.convocations if c.home_visit]
         sample = rnd.sample(sorted(built.convocations.values()), 14) + homes[:3]

@@ -14,9 +14,9 @@ import pytest
 from sqlmodel import select
 
 from api.booking import Actor, SlotChoice, SlotTaken, book, cancel
-from api.db import Database, make_engine
+from api.db import Database, lock_rows, make_engine
 from api.planning import build_week, published_schedule
-from api.tables import Appointment, Centre, DoctorSession
+from api.tables import Appointment, Centre, Doctor, DoctorSession
 from scheduler.validate import check_schedule
 from tests.api.booking_fixtures import MONDAY, NOW, Agenda, make_agenda
 
@@ -241,9 +241,6 @@ def test_a_doctor_locked_for_update_holds_the_bookings_until_it_is_released(db_u
     """Publishing a plan and a planner's move lock doctors ``FOR UPDATE``: a booking of
     that doctor waits for them (and they for it), on PostgreSQL; on SQLite the write lock
     does the same."""
-    from api.db import lock_rows
-    from api.tables import Doctor
-
     agenda = _agenda(db_url)
     try:
         conv = agenda.convocation()

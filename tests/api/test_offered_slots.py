@@ -11,20 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 from sqlmodel import col, select
 
 from api import offers
 from api.db import Database
 from api.offers import slots_for
-from api.planning import build_week, domain_centre
-from api.seed import load_demo
-from api.tables import Appointment, Centre, Convocation, Victim
+from api.planning import domain_centre
+from api.tables import Centre, Convocation, Victim
 from scheduler import domain as d
-from scheduler.heuristic import plan_by_hand
 from scheduler.slots import Slot, offered_slots
-from scheduler.travel import resolve_travel
-from tests.api.booking_fixtures import MONDAY, NOW
+from tests.api.booking_fixtures import MONDAY, NOW, demo_week_half_booked
 
 
 def _everything_at_once(s: Any, cid: int, *, limit: int, centre: str | None = None,
@@ -70,22 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Any
     path = tmp_path_factory.mktemp("offers") / "demo.db"
     shutil.copyfile(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
-    load_demo(db, convocations=300, seed=5, week_start=MONDAY)
-    with db.session() as s:
-        built = build_week(s, MONDAY)
-    plan = plan_by_hand(built.week, resolve_travel(built.week))
-    chosen = list(plan.assignments)[::2]
-    with db.session() as s:
-        s.execute(insert(Appointment), [{
-            "convocation_id": built.convocations[a.convocation],
-            "doctor_id": built.doctors[a.doctor],
-            "centre_id": None if a.centre == "home" else a.centre, "start": a.start,
-            "end": a.end, "travel_min": a.travel_min, "status": "confirmed",
-            "revision": 1, "change_reason": "test"} for a in chosen])
-        for a in chosen:
-            conv = s.get(Convocation, built.convocations[a.convocation])
-            conv.status = "scheduled"
-            s.add(conv)
+    built = demo_week_half_booked(db, convocations=300, seed=5)
     homes = sorted(built.convocations[c.id] for c in built.week.convocations if c.home_visit)
     others = sorted(set(built.convocations.values()) - set(homes))
     sample = random.Random(8).sample(others, 30) + homes[:4]
