@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         app.state.medex.booking_lane = anyio.CapacityLimiter(settings.booking_threads or few)
         app.state.medex.read_lane = anyio.CapacityLimiter(settings.read_threads or few)
         await anyio.to_thread.run_sync(_warm_up)
+        await anyio.to_thread.run_sync(db.analyze)
         yield
         state: AppState = app.state.medex
         state.runner.shutdown()

@@ -20,6 +20,7 @@ in a small pool (closing the last one checkpoints the WAL).
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -33,14 +34,18 @@ from typing import Any
 from sqlalchemy import BigInteger, Engine, bindparam, event, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30
 READ_ONLY = "medex_read_only"
 """The execution option of a read-only session's engine (:meth:`Database.session`)."""
 SQLITE_POOL = 20
 """Connections to an SQLite file kept open (more are opened under a burst, and closed)."""
+ANALYSIS_LIMIT = 1000
+"""Rows of each index that SQLite's ``ANALYZE`` samples (:meth:`Database.analyze`)."""
 
 
 class WriterQueue:
@@ -205,6 +210,21 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def analyze(self) -> None:
+        """Give SQLite's query planner the tables' statistics (``ANALYZE``, on a sample of
+        ``ANALYSIS_LIMIT`` rows per index: quick on a large file).  Without them it guesses
+        that any indexed equality is selective: it would then read every pending and
+        scheduled convocation by the status index to find the few on the waitlist.
+        PostgreSQL keeps its statistics itself (autovacuum)."""
+        if not self.is_sqlite:
+            return
+        try:
+            with self.session() as session:
+                session.connection().exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+                session.connection().exec_driver_sql("ANALYZE")
+        except OperationalError as exc:  # a read-only file, say: slower, not wrong
+            log.warning("no statistics for SQLite's query planner: %s", exc)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -145,6 +145,12 @@ class Victim(SQLModel, table=True):
 
 
 class Convocation(SQLModel, table=True):
+    __table_args__ = (
+        # the waitlist, longest waiting first: only the few convocations on it
+        Index("ix_convocation_waitlist", "waitlist_since", "id",
+              sqlite_where=text("waitlist_since IS NOT NULL"),
+              postgresql_where=text("waitlist_since IS NOT NULL")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, index=True, max_length=20)
     victim_id: int = Field(foreign_key="victim.id", index=True)
@@ -171,7 +177,7 @@ class Convocation(SQLModel, table=True):
     unavailable: list[str] = _json()
     """ISO dates the victim cannot come."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    waitlist_since: datetime | None = Field(default=None, index=True, sa_type=DateTime)
+    waitlist_since: datetime | None = Field(default=None, sa_type=DateTime)
     """UTC: since when the victim wants an earlier date than their appointment (a freed
     slot is offered to the longest waiting first); ``None`` when not on the waitlist."""
 
