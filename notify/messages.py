@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -103,9 +103,11 @@ def _fill(language: str, section: str, key: str, values: Mapping[str, str]) -> s
     return text.format_map(values)
 
 
+@lru_cache(maxsize=4096)
 def format_when(moment: datetime, language: str, pattern: str) -> str:
     """``moment`` in Europe/Brussels with the language's Babel pattern named ``pattern``
-    (``date``, ``date_long`` or ``time``)."""
+    (``date``, ``date_long`` or ``time``).  Kept for the last few thousand asked: each
+    message formats its times several times, and Babel takes tens of microseconds."""
     data = catalogue(language)
     return format_datetime(moment, data[pattern], tzinfo=BRUSSELS, locale=data["locale"])
 
