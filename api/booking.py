@@ -371,8 +371,10 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
     hold(session, conv, victim, centre)
     need = build_need(session, conv, victim, earliest, centres)
+    end = (start + timedelta(minutes=conv.duration_min) if start < datetime.max - timedelta(
+        minutes=conv.duration_min) else datetime.max)  # (a nonsense date: refused below)
     supply = day_supply(session, doctor, place, start.date(),
-                        {c.id: domain_centre(c) for c in centres})
+                        {c.id: domain_centre(c) for c in centres}, around=(start, end))
     refusal = check_slot(need, supply, code, place, start)
     if refusal is not None:
         if refusal.taken:
@@ -380,7 +382,6 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
         raise BookingRefused(f"This time cannot be booked: {refusal.message}.",
                              rule=refusal.rule)
     travel = 0 if place == d.HOME else need.travel_min[place]
-    end = start + timedelta(minutes=conv.duration_min)
     stamp = utcnow()
     note = f"{text} ({actor.describe()})" if text else actor.describe()
     freed: tuple[int, str | None, datetime, datetime] | None = None

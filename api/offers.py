@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, bindparam, cast, exists, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, exists, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -269,7 +269,9 @@ def _day_statements() -> tuple[Any, Any, Any, Any]:
                 col(Appointment.start) >= bindparam("since"),
                 col(Appointment.start) < bindparam("until"))
     booked_centre = sa_select(*columns).where(*that_day, or_(
-        col(Appointment.doctor_id) == doctor, col(Appointment.centre_id) == bindparam("place")))
+        col(Appointment.doctor_id) == doctor, and_(
+            col(Appointment.centre_id) == bindparam("place"),
+            col(Appointment.start) < bindparam("to"), col(Appointment.end) > bindparam("from"))))
     booked_home = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
                    .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
                    .join(Victim, col(Victim.id) == col(Convocation.victim_id))
@@ -281,11 +283,17 @@ _DAY = _day_statements()
 
 
 def day_supply(session: Session, doctor: DoctorLike, place: str, day: date,
-               centres: Mapping[str, d.Centre]) -> SlotSupply:
+               centres: Mapping[str, d.Centre], *,
+               around: tuple[datetime, datetime] | None = None) -> SlotSupply:
     """The agenda of one doctor on one day at ``place`` (a centre, or ``"home"``): what
     :func:`load_supply` gives for that doctor, centre and day (the booking's re-check),
     in two queries on statements built once: the doctor's sessions there that day unless
-    absent, then the confirmed appointments of that day of the doctor and at the centre."""
+    absent, then the confirmed appointments of that day of the doctor and at the centre.
+
+    ``around``: (start, end) of the one slot the agenda is read for; the centre's
+    appointments are then only those that overlap it (the rooms are full in that slot or
+    not by those alone; a busy centre has a hundred others that day).  The doctor's whole
+    day is always read (the day's count, the home round's legs)."""
     home = place == d.HOME
     at_centre_stmt, at_home_stmt, booked_centre_stmt, booked_home_stmt = _DAY
     conn = session.connection()
@@ -301,20 +309,23 @@ def day_supply(session: Session, doctor: DoctorLike, place: str, day: date,
     booked: list[Booked] = []
     in_room: list[Booked] = []
     if sessions:
-        window_of = {"doctor": key, "since": datetime.combine(day, time()),
-                     "until": datetime.combine(day + timedelta(days=1), time())}
+        since = datetime.combine(day, time())
+        until = since + timedelta(days=1)
+        window_of = {"doctor": key, "since": since, "until": until}
+        near_from, near_to = around if around is not None else (since, until)
         if home:
             found = conn.execute(booked_home_stmt, window_of).all()
         else:
-            found = conn.execute(booked_centre_stmt, {**window_of, "place": place}).all()
+            found = conn.execute(booked_centre_stmt, {**window_of, "place": place,
+                                                      "from": near_from, "to": near_to}).all()
         for row in found:
             cid, doctor_id, centre_id, start, end = row[:5]
             lat, lon = (row[5], row[6]) if home and centre_id is None else (None, None)
             b = Booked(str(cid), start, end, centre_id or d.HOME, lat, lon)
             if doctor_id == doctor.id:
                 booked.append(b)
-            if not home and centre_id == place:
-                in_room.append(b)
+            if not home and centre_id == place and start < near_to and near_from < end:
+                in_room.append(b)  # (the doctor's other exams there are read for the day)
     domain_doctor = d.Doctor(doctor.code, frozenset(doctor.languages),
                              frozenset(doctor.specialties) | {d.GENERAL},
                              doctor.max_exams_per_day, tuple(sessions))

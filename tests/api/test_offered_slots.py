@@ -19,7 +19,7 @@ from api.offers import slots_for
 from api.planning import domain_centre
 from api.tables import Centre, Convocation, Victim
 from scheduler import domain as d
-from scheduler.slots import Slot, offered_slots
+from scheduler.slots import Slot, check_slot, offered_slots
 from tests.api.booking_fixtures import MONDAY, NOW, demo_week_half_booked
 
 
@@ -98,3 +98,45 @@ def test_nearest_first_with_filters_is_the_whole_agenda_at_once(demo: Any) -> No
                        {"day": day, "part": "afternoon"}):
                 assert slots_for(s, cid, now=NOW, limit=10, **kw) == _everything_at_once(
                     s, cid, limit=10, **kw), (cid, kw)
+
+
+def test_one_slots_agenda_decides_as_the_whole_day(demo: Any) -> None:
+    """The booking's re-check reads only the centre's appointments that overlap the slot
+    (``around``): exactly those of the whole day that overlap it, the doctor's whole day,
+    and the same decision for offered slots and times beside them (taken, overlapping,
+    off the grid, outside the session).  That the rooms' rule needs no other exam is
+    :func:`tests.scheduler.test_slots.test_rooms_are_decided_by_the_exams_overlapping_the_slot`."""
+    db, sample = demo
+    decided: dict[bool, int] = {True: 0, False: 0}
+    near_ones = 0
+    with db.session() as s:
+        centres = list(s.exec(select(Centre).order_by(col(Centre.id))).all())
+        known = {c.id: domain_centre(c) for c in centres}
+        doctors = {doc.code: doc for doc in offers.active_doctors(s)}
+        earliest = offers.earliest_start(NOW)
+        for cid in sample:
+            conv = s.get(Convocation, cid)
+            need = offers.build_need(s, conv, s.get(Victim, conv.victim_id), earliest, centres)
+            week = [MONDAY + timedelta(days=k) for k in range(5)]  # the days booked
+            for slot in [x for day in week
+                         for x in _everything_at_once(s, cid, limit=3, day=day)]:
+                doctor = doctors[slot.doctor]
+                whole = offers.day_supply(s, doctor, slot.centre, slot.start.date(), known)
+                others = [b.start + timedelta(minutes=m)  # the other exams at that centre
+                          for b in whole.at_centre.get(slot.centre, ()) for m in (-15, 0, 15)]
+                for start in [slot.start + timedelta(minutes=m)
+                              for m in (0, 5, 15, 30, -15, -45, 60, 240)] + others:
+                    end = start + timedelta(minutes=conv.duration_min)
+                    near = offers.day_supply(s, doctor, slot.centre, start.date(), known,
+                                             around=(start, end))
+                    overlapping = tuple(b for b in whole.at_centre.get(slot.centre, ())
+                                        if b.start < end and start < b.end)
+                    assert near.at_centre.get(slot.centre, ()) == overlapping
+                    assert near.booked == whole.booked and near.doctors == whole.doctors
+                    near_ones += len(overlapping)
+                    refusal = check_slot(need, whole, slot.doctor, slot.centre, start)
+                    assert check_slot(need, near, slot.doctor, slot.centre, start) == \
+                        refusal, (cid, slot, start)
+                    decided[refusal is None] += 1
+    assert decided[True] > 100 and decided[False] > 100 and near_ones > 50, (decided,
+                                                                             near_ones)

@@ -392,6 +392,35 @@ def _agree_both_ways(week: Week, schedule: Schedule, conv_id: str) -> int:
     return len(offered)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_rooms_are_decided_by_the_exams_overlapping_the_slot(seed: int) -> None:
+    """What a booking's re-check reads of a centre (:func:`api.offers.day_supply` with
+    ``around``): the centre's exams that overlap the slot, not the whole day's.  On a
+    crowded morning (one or two rooms, four doctors, exams of every length at random
+    times), every grid time of every doctor is decided alike."""
+    rnd = random.Random(seed)
+    others = [f"C{9000 + i}" for i in range(rnd.randint(5, 10))]
+    doc = f.tiny_week(centres=[f.centre(rooms=rnd.choice([1, 2]))],
+                      doctors=[f.doctor(f"D00{i}") for i in range(1, 5)],
+                      convocations=[f.convocation()] + [f.convocation(c) for c in others])
+    week = f.week(doc)
+    schedule = _schedule(*(f.assignment(
+        c, doctor=f"D00{rnd.randint(2, 4)}", duration_min=rnd.choice([20, 30, 45, 60]),
+        start=f"{f.MONDAY}T{rnd.randint(9, 11):02d}:{rnd.randrange(0, 60, 5):02d}")
+        for c in others), week=week)
+    supply = supply_from_week(week, schedule)
+    need = need_from_week(week.convocations[0], EARLY)
+    rules: set[str | None] = set()
+    for a in _grid_candidates(week, "C0001"):
+        near = replace(supply, at_centre={
+            centre: tuple(b for b in exams if b.start < a.end and a.start < b.end)
+            for centre, exams in supply.at_centre.items()})
+        got = check_slot(need, supply, a.doctor, a.centre, a.start)
+        assert check_slot(need, near, a.doctor, a.centre, a.start) == got, a
+        rules.add(None if got is None else got.rule)
+    assert "rooms" in rules and len(rules) > 1, rules
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_random_weeks_offered_slots_are_exactly_what_the_checker_accepts(seed: int) -> None:
     rnd = random.Random(seed)
