@@ -59,9 +59,17 @@ def _vtimezone(first_year: int, last_year: int) -> bytes:
     return bytes(tz.to_ical())
 
 
-def _add_timezone(cal: Calendar, starts: Iterable[datetime]) -> None:
+def _with_timezone(cal: Calendar, starts: Iterable[datetime]) -> bytes:
+    """``cal`` as iCalendar bytes with Brussels' VTIMEZONE (the years around ``starts``)
+    as its first component.  The VTIMEZONE is serialised once per span of years and put in
+    as it is: parsing it back into every invite, to serialise it again, took most of the
+    invite's time."""
     years = [s.year for s in starts] or [datetime.now(BRUSSELS).year]
-    cal.add_component(Timezone.from_ical(_vtimezone(min(years) - 1, max(years) + 1)))
+    zone = _vtimezone(min(years) - 1, max(years) + 1)
+    body = bytes(cal.to_ical())
+    at = body.find(b"\r\nBEGIN:")  # the first component, after the calendar's properties
+    at = body.rindex(b"\r\nEND:VCALENDAR") if at < 0 else at
+    return body[:at + 2] + zone + body[at + 2:]
 
 
 def _calendar(method: str) -> Calendar:
@@ -106,7 +114,6 @@ def invite(appointment: Appointment, *, organizer: Organizer,
     if alarm_before <= timedelta(0):
         raise ValueError("alarm_before must be positive")
     cal = _calendar("CANCEL" if appointment.cancelled else "REQUEST")
-    _add_timezone(cal, [appointment.start])
     event = _event(appointment, _dtstamp(now), organizer, uid_domain)
     event.add("summary", messages.invite_text(appointment, "summary"))
     event.add("description", messages.invite_text(appointment, "description"))
@@ -127,7 +134,7 @@ def invite(appointment: Appointment, *, organizer: Organizer,
         alarm.add("description", messages.invite_text(appointment, "alarm"))
         event.add_component(alarm)
     cal.add_component(event)
-    return bytes(cal.to_ical())
+    return _with_timezone(cal, [appointment.start])
 
 
 def doctor_feed(doctor: str, appointments: Iterable[Appointment], *, language: str,
@@ -146,7 +153,6 @@ def doctor_feed(doctor: str, appointments: Iterable[Appointment], *, language: s
     cal.add("x-wr-timezone", TZID)
     cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", refresh)
-    _add_timezone(cal, [a.start for a in chosen])
     stamp = _dtstamp(now)
     for a in chosen:
         event = _event(a, stamp, organizer, uid_domain)
@@ -154,7 +160,7 @@ def doctor_feed(doctor: str, appointments: Iterable[Appointment], *, language: s
         event.add("summary", messages.feed_text(language, key, convocation=a.convocation))
         event.add("class", "CONFIDENTIAL")
         cal.add_component(event)
-    return bytes(cal.to_ical())
+    return _with_timezone(cal, [a.start for a in chosen])
 
 
 def feed_token(secret: bytes, doctor: str, version: int = 0) -> str:
