@@ -354,10 +354,9 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
     appointment's slot is not among them.  A cancelled or finished file has none.
 
     The nearest centres come first in the order, so their agenda is read first: the
-    sessions of the suitable doctors at every reachable centre in one query, then the
-    appointments of the nearest centre, then of the next two, four... in the order of the
-    victim's travel time, until ``limit`` slots are found (the farther ones could only
-    rank after them).
+    sessions of the suitable doctors and the appointments at the nearest centre, then at
+    the next two, four... in the order of the victim's travel time, until ``limit`` slots
+    are found (the farther ones could only rank after them).
 
     ``now``: aware, or naive UTC (default: the present); ``cutoff_hours``: the
     settings' ``victim_cutoff_hours`` (no slot sooner than that)."""
@@ -380,29 +379,32 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
     places, home = _places(conv, need, centres, centre)
     doctors = [doc for doc in active_doctors(session, victim.language)
                if suits(doc, conv, victim.language)]
-    sessions = load_sessions(session, [doc.id or 0 for doc in doctors], places, home=home,
-                             first=first, last=last)
-    if not sessions:
+    if not doctors or not (places or home):
         return []
     mine = current_appointment(session, conv.id or 0)
     exclude = []
     if mine is not None:
         code = next((doc.code for doc in doctors if doc.id == mine.doctor_id), "")
         exclude = [Slot(code, mine.centre_id or d.HOME, mine.start, mine.end, mine.travel_min)]
-    groups: dict[int, set[str]] = defaultdict(set)
-    for ss in sessions.values():
-        for s in ss:
-            groups[0 if s.is_home else need.travel_min[s.centre]].add(s.centre)
+    groups: dict[int, set[str]] = defaultdict(set)  # the places by travel minutes
+    for place in places:
+        groups[need.travel_min[place]].add(place)
+    if home:
+        groups[0].add(d.HOME)
     known = {c.id: domain_centre(c) for c in centres}
+    ids = [doc.id or 0 for doc in doctors]
     order = sorted(groups)
     out: list[Slot] = []
     taken, batch = 0, 1
     while taken < len(order) and len(out) < limit:
         group = set().union(*(groups[m] for m in order[taken:taken + batch]))
         taken, batch = taken + batch, batch * 2  # the nearest alone, then more at a time
-        part_sessions = {i: [s for s in ss if s.centre in group] for i, ss in sessions.items()}
-        supply = supply_of(session, doctors, {i: ss for i, ss in part_sessions.items() if ss},
-                           group - {d.HOME}, known, with_idle=False)
+        sessions = load_sessions(session, ids, group - {d.HOME}, home=d.HOME in group,
+                                 first=first, last=last)
+        if not sessions:
+            continue
+        supply = supply_of(session, doctors, sessions, group - {d.HOME}, known,
+                           with_idle=False)
         out += offered_slots(need, supply, limit=limit, centre=centre, day=day, part=part,
                              exclude=exclude)
     out.sort(key=lambda x: (x.travel_min, x.start, x.doctor, x.centre))
