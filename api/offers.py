@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, exists, or_
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    or_,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -95,6 +104,11 @@ class DoctorLike(Protocol):
     def specialties(self) -> list[str]: ...
     @property
     def max_exams_per_day(self) -> int: ...
+
+
+CONFIRMED = col(Appointment.status) == literal_column(f"'{AppointmentStatus.CONFIRMED}'")
+"""Confirmed appointments, the status written out in the statement (not bound): SQLite
+then uses the partial indexes of confirmed appointments, as (doctor, start)."""
 
 
 @dataclass(frozen=True)
@@ -204,10 +218,15 @@ def supply_of(session: Session, doctors: Sequence[DoctorLike], sessions: dict[in
     at_centre: dict[str, list[Booked]] = defaultdict(list)
     if days:
         used = sorted(places & {s.centre for ss in sessions.values() for s in ss})
-        cond: ColumnElement[bool] = col(Appointment.doctor_id).in_(
-            [i for i, ss in sessions.items() if ss])
+        days_from = datetime.combine(days[0], time())
+        days_to = datetime.combine(days[-1] + timedelta(days=1), time())
+        period = (col(Appointment.start) >= days_from, col(Appointment.start) < days_to)
+        # each side of the OR with its own period: SQLite reads each by its index
+        # (doctor, start) and (centre, start), not the whole period's appointments
+        cond: ColumnElement[bool] = and_(col(Appointment.doctor_id).in_(
+            [i for i, ss in sessions.items() if ss]), *period)
         if used:
-            cond = or_(cond, col(Appointment.centre_id).in_(used))
+            cond = or_(cond, and_(col(Appointment.centre_id).in_(used), *period))
         columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
                               col(Appointment.centre_id), col(Appointment.start),
                               col(Appointment.end)]
@@ -216,11 +235,7 @@ def supply_of(session: Session, doctors: Sequence[DoctorLike], sessions: dict[in
             stmt = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
                     .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
                     .join(Victim, col(Victim.id) == col(Convocation.victim_id)))
-        days_from = datetime.combine(days[0], time())
-        days_to = datetime.combine(days[-1] + timedelta(days=1), time())
-        stmt = stmt.where(col(Appointment.status) == AppointmentStatus.CONFIRMED,
-                          col(Appointment.start) >= days_from,
-                          col(Appointment.start) < days_to, cond)
+        stmt = stmt.where(CONFIRMED, cond)
         for row in session.connection().execute(stmt).all():
             cid, doctor_id, centre_id, start, end = row[:5]
             lat, lon = (row[5], row[6]) if home and centre_id is None else (None, None)
@@ -265,7 +280,7 @@ def _day_statements() -> tuple[Any, Any, Any, Any]:
     columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
                           col(Appointment.centre_id), col(Appointment.start),
                           col(Appointment.end)]
-    that_day = (col(Appointment.status) == AppointmentStatus.CONFIRMED,
+    that_day = (CONFIRMED,
                 col(Appointment.start) >= bindparam("since"),
                 col(Appointment.start) < bindparam("until"))
     booked_centre = sa_select(*columns).where(*that_day, or_(
