@@ -371,8 +371,10 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
     earliest = earliest_start(moment, settings.victim_cutoff_hours)
     hold(session, conv, victim, centre)
     need = build_need(session, conv, victim, earliest, centres)
-    end = (start + timedelta(minutes=conv.duration_min) if start < datetime.max - timedelta(
-        minutes=conv.duration_min) else datetime.max)  # (a nonsense date: refused below)
+    try:
+        end = start + timedelta(minutes=conv.duration_min)
+    except OverflowError:  # a nonsense date (the year 9999): check_slot refuses it below
+        end = datetime.max
     supply = day_supply(session, doctor, place, start.date(),
                         {c.id: domain_centre(c) for c in centres}, around=(start, end))
     refusal = check_slot(need, supply, code, place, start)
