@@ -22,19 +22,20 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
-    ColumnElement,
     String,
     and_,
     bindparam,
     cast,
     exists,
     literal_column,
+    null,
     or_,
+    union_all,
 )
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -99,9 +100,9 @@ class DoctorLike(Protocol):
     @property
     def code(self) -> str: ...
     @property
-    def languages(self) -> list[str]: ...
+    def languages(self) -> Sequence[str]: ...
     @property
-    def specialties(self) -> list[str]: ...
+    def specialties(self) -> Sequence[str]: ...
     @property
     def max_exams_per_day(self) -> int: ...
 
@@ -111,32 +112,52 @@ CONFIRMED = col(Appointment.status) == literal_column(f"'{AppointmentStatus.CONF
 then uses the partial indexes of confirmed appointments, as (doctor, start)."""
 
 
-@dataclass(frozen=True)
-class DoctorRow:
+class DoctorRow(NamedTuple):
+    """A doctor as the slots read it: a plain tuple (built for each of the ~200 active
+    doctors at each offer), its languages and specialties decoded once per distinct text
+    (:func:`_codes`)."""
+
     id: int | None
     code: str
-    languages: list[str]
-    specialties: list[str]
+    languages: tuple[str, ...]
+    specialties: tuple[str, ...]
     max_exams_per_day: int
     name: str = ""
+
+
+@lru_cache(maxsize=1024)
+def _codes(text: str | None) -> tuple[str, ...]:
+    """A JSON list of codes (``'["nl", "fr"]'``) as a tuple; the few distinct texts of the
+    doctors' languages and specialties are decoded once, not at every row of every offer."""
+    return tuple(json.loads(text)) if text else ()
+
+
+def _as_text(column: Any) -> Any:
+    """A JSON column read as its text (decoded by :func:`_codes`, not row by row)."""
+    return cast(column, String)
+
+
+_DOCTOR_COLUMNS = (col(Doctor.id), col(Doctor.code), _as_text(col(Doctor.languages)),
+                   _as_text(col(Doctor.specialties)), col(Doctor.max_exams_per_day))
+
+
+def _doctor_row(row: Any) -> DoctorRow:
+    ident, code, languages, specialties, most, *name = row
+    return DoctorRow(ident, code, _codes(languages), _codes(specialties), most, *name)
 
 
 def active_doctors(session: Session, language: str | None = None) -> list[DoctorRow]:
     """The active doctors as plain rows (one query, no objects), or only those whose
     languages' JSON text names ``language`` (a cheap filter in the database that may let
     through more than it should, never fewer: :func:`suits` decides)."""
-    stmt = sa_select(
-        col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
-        col(Doctor.max_exams_per_day)).where(col(Doctor.active))
+    stmt = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active))
     if language is not None:
         stmt = stmt.where(cast(col(Doctor.languages), String).contains(json.dumps(language)))
     rows = session.connection().execute(stmt.order_by(col(Doctor.code)))
-    return [DoctorRow(*row) for row in rows.all()]
+    return [_doctor_row(row) for row in rows.all()]
 
 
-_BY_CODE = sa_select(
-    col(Doctor.id), col(Doctor.code), col(Doctor.languages), col(Doctor.specialties),
-    col(Doctor.max_exams_per_day), col(Doctor.name)).where(
+_BY_CODE = sa_select(*_DOCTOR_COLUMNS, col(Doctor.name)).where(
     col(Doctor.code) == bindparam("code"), col(Doctor.active))
 
 
@@ -144,7 +165,7 @@ def active_doctor(session: Session, code: str) -> DoctorRow | None:
     """The active doctor of that code as a plain row, with their name (one query on a
     statement built once), or ``None``."""
     row = session.connection().execute(_BY_CODE, {"code": code}).first()
-    return None if row is None else DoctorRow(*row)
+    return None if row is None else _doctor_row(row)
 
 
 def suits(doctor: DoctorLike, conv: Convocation, language: str) -> bool:
@@ -165,6 +186,30 @@ def build_need(session: Session, conv: Convocation, victim: Victim, earliest: da
         max_travel_min=conv.max_travel_min, travel_min=travel, lat=victim.lat, lon=victim.lon)
 
 
+def _session_statements() -> tuple[Any, Any, Any]:
+    """The statements of :func:`load_sessions`, built once (the lists bound as expanding
+    parameters): the sessions at centres, the home rounds, the absences."""
+    doctors: Any = bindparam("doctors", expanding=True)
+    sessions = sa_select(
+        col(DoctorSession.doctor_id), col(DoctorSession.centre_id),
+        col(DoctorSession.base_centre_id), col(DoctorSession.day), col(DoctorSession.start),
+        col(DoctorSession.end)).where(
+        col(DoctorSession.doctor_id).in_(doctors), col(DoctorSession.day) >= bindparam("first"),
+        col(DoctorSession.day) <= bindparam("last"))
+    order = (col(DoctorSession.day), col(DoctorSession.start))
+    at_centres = sessions.where(col(DoctorSession.centre_id).in_(
+        bindparam("places", expanding=True))).order_by(*order)
+    at_home = sessions.where(col(DoctorSession.centre_id).is_(None)).order_by(*order)
+    absences = sa_select(
+        col(Absence.doctor_id), col(Absence.first_day), col(Absence.last_day)).where(
+        col(Absence.doctor_id).in_(doctors), col(Absence.first_day) <= bindparam("last"),
+        col(Absence.last_day) >= bindparam("first"))
+    return at_centres, at_home, absences
+
+
+_SESSIONS = _session_statements()
+
+
 def load_sessions(session: Session, doctor_ids: list[int], places: set[str], *, home: bool,
                   first: date, last: date) -> dict[int, list[d.Session]]:
     """The sessions of these doctors from ``first`` to ``last`` at ``places`` (or their
@@ -172,22 +217,19 @@ def load_sessions(session: Session, doctor_ids: list[int], places: set[str], *, 
     queries, plain rows (no objects)."""
     if first > last or not doctor_ids or not (places or home):
         return {}
-    where = col(DoctorSession.centre_id).is_(None) if home else col(
-        DoctorSession.centre_id).in_(sorted(places))
-    rows = session.connection().execute(sa_select(
-        col(DoctorSession.doctor_id), col(DoctorSession.centre_id),
-        col(DoctorSession.base_centre_id), col(DoctorSession.day), col(DoctorSession.start),
-        col(DoctorSession.end)).where(
-        col(DoctorSession.doctor_id).in_(doctor_ids), col(DoctorSession.day) >= first,
-        col(DoctorSession.day) <= last, where).order_by(
-        col(DoctorSession.day), col(DoctorSession.start))).all()
+    at_centres, at_home, absences = _SESSIONS
+    conn = session.connection()
+    span = {"first": first, "last": last}
+    if home:
+        rows = conn.execute(at_home, {**span, "doctors": doctor_ids}).all()
+    else:
+        rows = conn.execute(at_centres, {**span, "doctors": doctor_ids,
+                                         "places": sorted(places)}).all()
     if not rows:
         return {}
     absent: dict[int, set[date]] = defaultdict(set)
-    for doctor_id, a_first, a_last in session.connection().execute(sa_select(
-            col(Absence.doctor_id), col(Absence.first_day), col(Absence.last_day)).where(
-            col(Absence.doctor_id).in_(sorted({r[0] for r in rows})),
-            col(Absence.first_day) <= last, col(Absence.last_day) >= first)).all():
+    for doctor_id, a_first, a_last in conn.execute(absences, {
+            **span, "doctors": sorted({r[0] for r in rows})}).all():
         day = max(a_first, first)
         while day <= min(a_last, last):
             absent[doctor_id].add(day)
@@ -198,6 +240,37 @@ def load_sessions(session: Session, doctor_ids: list[int], places: set[str], *, 
             out[doctor_id].append(d.Session(centre_id or d.HOME, day, start, end,
                                             base=base if centre_id is None else None))
     return dict(out)
+
+
+def _supply_statements() -> dict[tuple[bool, bool], Any]:
+    """The statements of :func:`supply_of`, built once, by (home rounds, centres): the
+    confirmed appointments of a period of the doctors (with their patients' homes for the
+    rounds' legs), then those of the other doctors at the centres.  Two selects in one
+    ``UNION ALL``, so that each side reads by its own index, (doctor, start) and (centre,
+    start); an ``OR`` of the two has SQLite read the whole period by start."""
+    doctors: Any = bindparam("doctors", expanding=True)
+    period = (CONFIRMED, col(Appointment.start) >= bindparam("since"),
+              col(Appointment.start) < bindparam("until"))
+    columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
+                          col(Appointment.centre_id), col(Appointment.start),
+                          col(Appointment.end)]
+    out: dict[tuple[bool, bool], Any] = {}
+    for home in (False, True):
+        mine = sa_select(*columns).where(*period, col(Appointment.doctor_id).in_(doctors))
+        if home:  # the next leg of a round starts at the patient's home
+            mine = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
+                    .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
+                    .join(Victim, col(Victim.id) == col(Convocation.victim_id))
+                    .where(*period, col(Appointment.doctor_id).in_(doctors)))
+        out[home, False] = mine
+        others = sa_select(*columns, *([null(), null()] if home else [])).where(
+            *period, col(Appointment.centre_id).in_(bindparam("places", expanding=True)),
+            col(Appointment.doctor_id).not_in(doctors))
+        out[home, True] = union_all(mine, others)
+    return out
+
+
+_SUPPLY = _supply_statements()
 
 
 def supply_of(session: Session, doctors: Sequence[DoctorLike], sessions: dict[int, list[d.Session]],
@@ -218,25 +291,13 @@ def supply_of(session: Session, doctors: Sequence[DoctorLike], sessions: dict[in
     at_centre: dict[str, list[Booked]] = defaultdict(list)
     if days:
         used = sorted(places & {s.centre for ss in sessions.values() for s in ss})
-        days_from = datetime.combine(days[0], time())
-        days_to = datetime.combine(days[-1] + timedelta(days=1), time())
-        period = (col(Appointment.start) >= days_from, col(Appointment.start) < days_to)
-        # each side of the OR with its own period: SQLite reads each by its index
-        # (doctor, start) and (centre, start), not the whole period's appointments
-        cond: ColumnElement[bool] = and_(col(Appointment.doctor_id).in_(
-            [i for i, ss in sessions.items() if ss]), *period)
+        params: dict[str, Any] = {
+            "doctors": sorted(i for i, ss in sessions.items() if ss),
+            "since": datetime.combine(days[0], time()),
+            "until": datetime.combine(days[-1] + timedelta(days=1), time())}
         if used:
-            cond = or_(cond, and_(col(Appointment.centre_id).in_(used), *period))
-        columns: list[Any] = [col(Appointment.convocation_id), col(Appointment.doctor_id),
-                              col(Appointment.centre_id), col(Appointment.start),
-                              col(Appointment.end)]
-        stmt = sa_select(*columns)
-        if home:  # the next leg of a round starts at the patient's home
-            stmt = (sa_select(*columns, col(Victim.lat), col(Victim.lon))
-                    .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
-                    .join(Victim, col(Victim.id) == col(Convocation.victim_id)))
-        stmt = stmt.where(CONFIRMED, cond)
-        for row in session.connection().execute(stmt).all():
+            params["places"] = used
+        for row in session.connection().execute(_SUPPLY[home, bool(used)], params).all():
             cid, doctor_id, centre_id, start, end = row[:5]
             lat, lon = (row[5], row[6]) if home and centre_id is None else (None, None)
             b = Booked(str(cid), start, end, centre_id or d.HOME, lat, lon)

@@ -140,3 +140,37 @@ def test_one_slots_agenda_decides_as_the_whole_day(demo: Any) -> None:
                     decided[refusal is None] += 1
     assert decided[True] > 100 and decided[False] > 100 and near_ones > 50, (decided,
                                                                              near_ones)
+
+
+def test_active_doctors_are_the_doctors_table_as_it_is(db_url: str) -> None:
+    """The plain rows of the offers (their JSON lists read as text and decoded once per
+    distinct text) hold what the ORM reads, on both databases; the language filter keeps
+    exactly the doctors speaking it; an inactive doctor is left out."""
+    from api.seed import load_demo
+    from api.tables import Doctor
+
+    db = Database(db_url)
+    try:
+        load_demo(db, convocations=600, seed=4)
+        with db.session() as s:
+            gone = s.exec(select(Doctor).order_by(col(Doctor.code))).first()
+            assert gone is not None
+            gone.active, gone.specialties = False, []
+            s.add(gone)
+        with db.session() as s:
+            orm = [doc for doc in s.exec(select(Doctor).order_by(col(Doctor.code))).all()
+                   if doc.active]
+            want = [(doc.id, doc.code, tuple(doc.languages), tuple(doc.specialties),
+                     doc.max_exams_per_day) for doc in orm]
+            assert [tuple(row[:5]) for row in offers.active_doctors(s)] == want
+            assert len(want) > 10 and any(len(doc.languages) > 1 for doc in orm)
+            for language in ("nl", "fr", "de", "en"):
+                assert [row.code for row in offers.active_doctors(s, language)] == [
+                    doc.code for doc in orm if language in doc.languages], language
+            one = orm[3]
+            row = offers.active_doctor(s, one.code)
+            assert row is not None and (row.name, row.languages, row.specialties) == (
+                one.name, tuple(one.languages), tuple(one.specialties))
+            assert offers.active_doctor(s, gone.code) is None
+    finally:
+        db.dispose()
