@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from geo.centres import load_centres
 from geo.distance import distance_km
@@ -47,8 +47,10 @@ def walk_minutes(km: float, params: TravelParams | None = None) -> int:
     return max(1, math.ceil(km * p.walk_detour / p.walk_kmh * 60.0))
 
 
+@lru_cache(maxsize=1024)
 def station_walk(centre_id: str, lat: float, lon: float) -> StationWalk | None:
-    """The station nearest the centre and the walking minutes, or ``None`` if none is near."""
+    """The station nearest the centre and the walking minutes, or ``None`` if none is near
+    (kept per centre and place: the stations are read-only data)."""
     stations, named = _stations()
     station = stations.get(named.get(centre_id, ""))
     if station is None:
