@@ -53,6 +53,7 @@ from api.offers import (
     BOOKABLE,
     DoctorRow,
     active_doctor,
+    all_centres,
     brussels_now,
     build_need,
     current_appointment,
@@ -296,12 +297,18 @@ def _lock(session: Session, conv: Convocation, day: tuple[int, str | None, date]
     if postgres:
         # the convocation locked and read again in one statement (on SQLite the whole
         # transaction, and so every row it has read, is under the write lock already)
-        session.exec(select(Convocation).where(Convocation.id == conv.id).with_for_update()
-                     .execution_options(populate_existing=True)).one()
-    return session.exec(select(Appointment).where(
-        Appointment.convocation_id == conv.id,
-        Appointment.status == AppointmentStatus.CONFIRMED).execution_options(
-        populate_existing=True)).first()
+        session.exec(_CONVOCATION_LOCKED, params={"id": conv.id}).one()
+    return session.exec(_CONFIRMED_NOW, params={"id": conv.id}).first()
+
+
+_CONVOCATION_LOCKED = select(Convocation).where(
+    col(Convocation.id) == bindparam("id")).with_for_update().execution_options(
+    populate_existing=True)
+_CONFIRMED_NOW = select(Appointment).where(
+    col(Appointment.convocation_id) == bindparam("id"),
+    col(Appointment.status) == AppointmentStatus.CONFIRMED).execution_options(
+    populate_existing=True)
+"""The statements of :func:`_lock`, built once (the convocation's id bound)."""
 
 
 def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convocation,
@@ -352,7 +359,7 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
     doctor = active_doctor(session, code)
     if doctor is None:
         raise _invalid("doctor", f"no doctor {code} in the agenda")
-    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
+    centres = all_centres(session)
     centre = next((c for c in centres if c.id == place), None)
     if place != d.HOME and centre is None:
         raise _invalid("centre", f"no centre {place}")
@@ -521,7 +528,7 @@ def offer_freed(session: Session, freed_appt: Appointment, doctor_id: int,
             and (c.specialty == d.GENERAL or c.specialty in doctor.specialties)]
     if not rows:
         return 0
-    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
+    centres = all_centres(session)
     supply = day_supply(session, doctor, place, day, {c.id: domain_centre(c) for c in centres})
     centre = next((c for c in centres if c.id == centre_id), None)
     told = 0

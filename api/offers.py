@@ -85,10 +85,19 @@ def window(conv: Convocation, earliest: datetime) -> tuple[date, date]:
     return first, earliest.date() + timedelta(days=OVERDUE_DAYS - 1)
 
 
+_CURRENT = select(Appointment).where(col(Appointment.convocation_id) == bindparam("id"),
+                                     col(Appointment.status) == AppointmentStatus.CONFIRMED)
+_CENTRES = select(Centre).order_by(col(Centre.id))
+"""Statements built once: building one costs about as much as running it."""
+
+
 def current_appointment(session: Session, convocation_id: int) -> Appointment | None:
-    return session.exec(select(Appointment).where(
-        Appointment.convocation_id == convocation_id,
-        Appointment.status == AppointmentStatus.CONFIRMED)).first()
+    return session.exec(_CURRENT, params={"id": convocation_id}).first()
+
+
+def all_centres(session: Session) -> list[Centre]:
+    """Every centre, by id."""
+    return list(session.exec(_CENTRES).all())
 
 
 class DoctorLike(Protocol):
@@ -450,7 +459,7 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
         if not first <= day <= last:
             return []
         first = last = day
-    centres = list(session.exec(select(Centre).order_by(col(Centre.id))).all())
+    centres = all_centres(session)
     need = build_need(session, conv, victim, earliest, centres)
     places, home = _places(conv, need, centres, centre)
     doctors = [doc for doc in active_doctors(session, victim.language)
