@@ -159,11 +159,21 @@ def active_doctors(session: Session, language: str | None = None) -> list[Doctor
     """The active doctors as plain rows (one query, no objects), or only those whose
     languages' JSON text names ``language`` (a cheap filter in the database that may let
     through more than it should, never fewer: :func:`suits` decides)."""
-    stmt = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active))
-    if language is not None:
-        stmt = stmt.where(cast(col(Doctor.languages), String).contains(json.dumps(language)))
-    rows = session.connection().execute(stmt.order_by(col(Doctor.code)))
+    if language is None:
+        rows = session.connection().execute(_ACTIVE)
+    else:
+        needle = json.dumps(language)
+        for special in ("\\", "%", "_"):
+            needle = needle.replace(special, "\\" + special)
+        rows = session.connection().execute(_SPEAKING, {"pattern": f"%{needle}%"})
     return [_doctor_row(row) for row in rows.all()]
+
+
+_ACTIVE = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active)).order_by(col(Doctor.code))
+_SPEAKING = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active), cast(
+    col(Doctor.languages), String).like(bindparam("pattern"), escape="\\")).order_by(
+    col(Doctor.code))
+"""The statements of :func:`active_doctors`, built once."""
 
 
 _BY_CODE = sa_select(*_DOCTOR_COLUMNS, col(Doctor.name)).where(

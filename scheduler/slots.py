@@ -44,7 +44,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from scheduler.domain import GRID_MIN, HOME, Centre, Convocation, Doctor, Schedule, Session, Week
 
@@ -100,9 +100,8 @@ class SlotNeed:
     """The victim's home, where a home round drives to."""
 
 
-@dataclass(frozen=True)
-class Booked:
-    """A confirmed exam already in the agenda."""
+class Booked(NamedTuple):
+    """A confirmed exam already in the agenda (a plain tuple: an offer reads hundreds)."""
 
     convocation: str
     start: datetime
