@@ -190,3 +190,60 @@ def test_an_hr_user_books_for_an_employee_with_the_keyboard(
     assert "Your appointment is booked." in page.inner_text("#notice")
     assert page.problems == []
     page.close()
+
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                  "wcag22aa"]},
+           "resultTypes": ["violations"]}
+"""axe-core's rules of WCAG 2.0, 2.1 and 2.2 levels A and AA."""
+
+
+def axe_violations(page: Any) -> list[str]:
+    """What axe-core (run in the page) finds against WCAG A and AA: rule, impact, where."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options=WCAG_AA).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in found]
+
+
+def test_the_pages_pass_axe_cores_wcag_aa_rules(victims: Victims, live: LiveServer,
+                                               browser: Any) -> None:
+    """The victim's page in its states (slots offered, booked with the way there, an error
+    summary, a closed link), in each language and on a phone; the login and the HR pages."""
+    base = f"{live.url}/v/{victims.token('bert')}"
+    page = new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    checked = []
+    for url in (f"{base}?lang=nl", f"{base}?lang=fr", f"{base}?lang=de", f"{base}?lang=en",
+                f"{base}?lang=en&day=2026-02-30&part=abends",
+                f"{live.url}/v/1.zz.AAAAAAAAAAA", f"{live.url}/login?lang=en"):
+        page.goto(url)
+        assert axe_violations(page) == [], url
+        checked.append(url)
+    page.goto(f"{base}?lang=en")  # booked: the appointment, the way there, the map's box
+    tab_to(page, "slot-1")
+    page.keyboard.press("Space")
+    tab_to(page, "book")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Your appointment is booked." in page.inner_text("#notice")
+    page.wait_for_selector("#map.leaflet-container", state="attached")
+    assert axe_violations(page) == [], "booked"
+    page.goto(f"{live.url}/login?lang=en")  # the HR user's list and an employee's file
+    tab_to(page, "username")
+    page.keyboard.type("hr@a.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/hr")
+    assert axe_violations(page) == [], "hr"
+    page.goto(f"{live.url}/hr/c/{victims.conv['ann']}")
+    assert axe_violations(page) == [], "hr file"
+    assert page.problems == [] and len(checked) == 7
+    # the rules do run: a picture without a text and a nameless button are found
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', "
+                  "'<img src=\"data:,\"><button></button>')")
+    found = " ".join(axe_violations(page))
+    assert "image-alt" in found and "button-name" in found, found
+    page.close()
