@@ -8,6 +8,7 @@ import pytest
 
 from tests.api.conftest import PASSWORD, USERS, WEEK, LiveServer, Service
 from tests.api.helpers import import_convocations
+from tests.e2e.axe import axe_violations
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +66,22 @@ def test_log_in_plan_publish_and_move(service: Service, live: LiveServer, browse
     moved = page.locator(f".appt[data-ref='{ref}']")
     moved.wait_for()
     assert "11:00" in moved.inner_text() and "D001" in moved.inner_text()
+
+
+def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live: LiveServer,
+                                                         browser: Any) -> None:
+    """The login, the week per centre and for all, the messages and the what-if form."""
+    import_convocations(service, 3)
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{live.url}/week?start={WEEK}")
+    assert axe_violations(page) == [], "login"
+    page.fill("#username", USERS["planner"])
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(f"**/week?start={WEEK}")
+    for path in (f"/week?start={WEEK}", f"/week?start={WEEK}&centre=BRU", "/messages",
+                 "/whatif"):
+        page.goto(f"{live.url}{path}")
+        assert axe_violations(page) == [], path
+    page.close()

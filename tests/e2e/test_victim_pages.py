@@ -12,6 +12,7 @@ import pytest
 
 from tests.api.conftest import PASSWORD, LiveServer
 from tests.api.victim_fixtures import Victims, victims_fixture  # noqa: F401 (the fixture)
+from tests.e2e.axe import axe_violations
 
 pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
@@ -191,20 +192,6 @@ def test_an_hr_user_books_for_an_employee_with_the_keyboard(
     assert page.problems == []
     page.close()
 
-
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                  "wcag22aa"]},
-           "resultTypes": ["violations"]}
-"""axe-core's rules of WCAG 2.0, 2.1 and 2.2 levels A and AA."""
-
-
-def axe_violations(page: Any) -> list[str]:
-    """What axe-core (run in the page) finds against WCAG A and AA: rule, impact, where."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page, options=WCAG_AA).response["violations"]
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in found]
 
 
 def test_the_pages_pass_axe_cores_wcag_aa_rules(victims: Victims, live: LiveServer,
