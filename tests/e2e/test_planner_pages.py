@@ -70,7 +70,8 @@ def test_log_in_plan_publish_and_move(service: Service, live: LiveServer, browse
 
 def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live: LiveServer,
                                                          browser: Any) -> None:
-    """The login, the week per centre and for all, the messages and the what-if form."""
+    """The login, the week per centre and for all, the messages, the what-if form and a
+    doctor's agenda."""
     import_convocations(service, 3)
     page = browser.new_page()
     page.set_default_timeout(60_000)
@@ -85,3 +86,11 @@ def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live:
         page.goto(f"{live.url}{path}")
         assert axe_violations(page) == [], path
     page.close()
+    doctor = browser.new_page()  # a doctor's own agenda, with the feed's address
+    doctor.goto(f"{live.url}/agenda?start={WEEK}")
+    doctor.fill("#username", USERS["doctor"])
+    doctor.fill("#password", PASSWORD)
+    doctor.click("#login")
+    doctor.wait_for_url("**/agenda**")
+    assert axe_violations(doctor) == [], "agenda"
+    doctor.close()
