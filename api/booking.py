@@ -51,6 +51,7 @@ from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
 from api.notices import Notices, to_notice, venue
 from api.offers import (
     BOOKABLE,
+    CURRENT,
     DoctorRow,
     active_doctor,
     all_centres,
@@ -304,10 +305,7 @@ def _lock(session: Session, conv: Convocation, day: tuple[int, str | None, date]
 _CONVOCATION_LOCKED = select(Convocation).where(
     col(Convocation.id) == bindparam("id")).with_for_update().execution_options(
     populate_existing=True)
-_CONFIRMED_NOW = select(Appointment).where(
-    col(Appointment.convocation_id) == bindparam("id"),
-    col(Appointment.status) == AppointmentStatus.CONFIRMED).execution_options(
-    populate_existing=True)
+_CONFIRMED_NOW = CURRENT.execution_options(populate_existing=True)
 """The statements of :func:`_lock`, built once (the convocation's id bound)."""
 
 

@@ -85,14 +85,14 @@ def window(conv: Convocation, earliest: datetime) -> tuple[date, date]:
     return first, earliest.date() + timedelta(days=OVERDUE_DAYS - 1)
 
 
-_CURRENT = select(Appointment).where(col(Appointment.convocation_id) == bindparam("id"),
-                                     col(Appointment.status) == AppointmentStatus.CONFIRMED)
+CURRENT = select(Appointment).where(col(Appointment.convocation_id) == bindparam("id"),
+                                    col(Appointment.status) == AppointmentStatus.CONFIRMED)
 _CENTRES = select(Centre).order_by(col(Centre.id))
 """Statements built once: building one costs about as much as running it."""
 
 
 def current_appointment(session: Session, convocation_id: int) -> Appointment | None:
-    return session.exec(_CURRENT, params={"id": convocation_id}).first()
+    return session.exec(CURRENT, params={"id": convocation_id}).first()
 
 
 def all_centres(session: Session) -> list[Centre]:
@@ -170,9 +170,8 @@ def active_doctors(session: Session, language: str | None = None) -> list[Doctor
 
 
 _ACTIVE = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active)).order_by(col(Doctor.code))
-_SPEAKING = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active), cast(
-    col(Doctor.languages), String).like(bindparam("pattern"), escape="\\")).order_by(
-    col(Doctor.code))
+_SPEAKING = sa_select(*_DOCTOR_COLUMNS).where(col(Doctor.active), _as_text(
+    col(Doctor.languages)).like(bindparam("pattern"), escape="\\")).order_by(col(Doctor.code))
 """The statements of :func:`active_doctors`, built once."""
 
 

@@ -68,13 +68,13 @@ def test_the_agenda_of_offered_slots_is_read_by_doctor_and_by_centre(booked_db: 
     # a day of the busiest centre: its doctors' exams by (doctor, start), the other
     # doctors' exams there by (centre, start); not every exam of the day by its start
     with booked_db.session(read_only=True) as s:
-        centre, doctors = s.connection().execute(
+        centre = s.connection().execute(
             select(col(Appointment.centre_id)).where(col(Appointment.centre_id).is_not(None))
             .group_by(col(Appointment.centre_id)).order_by(func.count().desc()).limit(1)
-        ).scalar_one(), [1, 2, 3]
+        ).scalar_one()
     since = datetime.combine(MONDAY, datetime.min.time())
     plan = _plan(booked_db, _SUPPLY[home, True].params(
-        doctors=doctors, places=[centre], since=since, until=since + timedelta(days=1)))
+        doctors=[1, 2, 3], places=[centre], since=since, until=since + timedelta(days=1)))
     assert "USING INDEX doctor_start_free (doctor_id=? AND start>? AND start<?)" in plan, plan
     assert "USING INDEX ix_appointment_centre_start (centre_id=? AND start>? AND start<?)" \
         in plan, plan

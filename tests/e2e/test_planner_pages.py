@@ -13,6 +13,13 @@ from tests.e2e.axe import axe_violations
 pytestmark = pytest.mark.slow
 
 
+def log_in(page: Any, email: str) -> None:
+    """On the login page: the user's e-mail and password, and the button."""
+    page.fill("#username", email)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+
+
 def test_log_in_plan_publish_and_move(service: Service, live: LiveServer, browser: Any
                                       ) -> None:
     import_convocations(service, 3)
@@ -24,9 +31,7 @@ def test_log_in_plan_publish_and_move(service: Service, live: LiveServer, browse
     page.fill("#password", "wrong password")
     page.click("#login")
     assert "Wrong e-mail or password" in page.inner_text(".error")
-    page.fill("#username", USERS["planner"])
-    page.fill("#password", PASSWORD)
-    page.click("#login")
+    log_in(page, USERS["planner"])
     page.wait_for_url(f"**/week?start={WEEK}")
     assert page.inner_text("#kpi-scheduled") == "0"
 
@@ -77,9 +82,7 @@ def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live:
     page.set_default_timeout(60_000)
     page.goto(f"{live.url}/week?start={WEEK}")
     assert axe_violations(page) == [], "login"
-    page.fill("#username", USERS["planner"])
-    page.fill("#password", PASSWORD)
-    page.click("#login")
+    log_in(page, USERS["planner"])
     page.wait_for_url(f"**/week?start={WEEK}")
     for path in (f"/week?start={WEEK}", f"/week?start={WEEK}&centre=BRU", "/messages",
                  "/whatif"):
@@ -88,9 +91,7 @@ def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live:
     page.close()
     doctor = browser.new_page()  # a doctor's own agenda, with the feed's address
     doctor.goto(f"{live.url}/agenda?start={WEEK}")
-    doctor.fill("#username", USERS["doctor"])
-    doctor.fill("#password", PASSWORD)
-    doctor.click("#login")
+    log_in(doctor, USERS["doctor"])
     doctor.wait_for_url("**/agenda**")
     assert axe_violations(doctor) == [], "agenda"
     doctor.close()
