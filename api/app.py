@@ -27,7 +27,7 @@ from api.db import Database
 from api.deps import AppState
 from api.jobs import JobRunner, make_runner
 from api.notices import Notices
-from api.routes import auth, calendar, imports, outbox, plans, resources, twilio, victim
+from api.routes import auth, calendar, imports, links, outbox, plans, resources, twilio, victim
 from api.security import Tokens
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
     app.include_router(auth.router)
     for router in resources.routers(notices, settings):
         app.include_router(router)
+    app.include_router(links.router)
     app.include_router(imports.router)
     app.include_router(plans.router)
     app.include_router(outbox.router)

@@ -314,7 +314,7 @@ def _notify(session: Session, notices: Notices, appt: Appointment, conv: Convoca
     """The ``kind`` messages of ``appt`` to the outbox, from the rows in hand: what
     :meth:`api.notices.Notices.enqueue` writes, without reading them again."""
     notice = to_notice(appt, conv.reference, doctor, victim, centre,
-                       notices.victim_link(conv.id or 0))
+                       notices.victim_link(conv.id or 0, conv.link_generation))
     return add_messages(session.connection(), compose(notice, kind,
                                                       organizer=notices.organizer,
                                                       now=notices.clock()))
@@ -549,7 +549,7 @@ def offer_freed(session: Session, freed_appt: Appointment, doctor_id: int,
             contact=n.Contact(language=victim.language if victim.language in n.LANGUAGES
                               else "en", phone=_phone(victim), email=victim.email or None,
                               name=victim.name),
-            link=notices.victim_link(conv.id or 0))
+            link=notices.victim_link(conv.id or 0, conv.link_generation))
         messages = compose(offer, n.Kind.OFFER, organizer=notices.organizer,
                            now=notices.clock())
         if add_messages(session.connection(), messages):

@@ -110,7 +110,8 @@ def serve(
             typer.echo(f"  demo week: {url}week?start={week.isoformat()}")
         victim = demo_victim(db)
         if victim is not None:
-            token = VictimLinks.from_settings(settings).token(victim)
+            token = VictimLinks.from_settings(settings).token(victim[0],
+                                                              generation=victim[1])
             typer.echo(f"  a victim's personal link: {url}v/{token}")
     typer.echo(f"  API documentation: {url}docs")
     background = start_background(settings, db) if settings.runner == "inprocess" else []

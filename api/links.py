@@ -14,6 +14,14 @@ that a guess reveals nothing) and :class:`LinkExpired` (genuine but past its las
 410, saying how to get a new one).  The signature is checked before the date, so an
 altered date is *invalid*, not *expired*.  Every message sent to the victim carries a
 fresh link (valid ``link_valid_days`` from the day it is written).
+
+**Withdrawing links.**  The signature also covers the convocation's ``link_generation``
+(not written in the token: the reader looks it up), so raising it withdraws every link
+issued before (a planner does, when a victim has lost their phone or a letter went astray:
+:func:`api.personal_links.issue_link`), while every later message carries a link of the
+new generation.  A withdrawn link is told apart from a forgery (:class:`LinkWithdrawn`,
+410: "replaced by a newer one") for the last ``WITHDRAWN_KNOWN`` generations.  Generation
+0 signs what every link signed before, so the links already sent stay valid.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ EPOCH = date(1970, 1, 1)
 _TOKEN = re.compile(r"^([0-9a-z]{1,12})\.([0-9a-z]{1,5})\.([A-Za-z0-9_-]{11})$")
 _KEY_LABEL = b"medex victim personal link v1"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+WITHDRAWN_KNOWN = 20
+"""Earlier link generations told apart from a forgery ("replaced by a newer link"); older
+ones are answered as invalid (the work of reading a link stays bounded)."""
 
 
 def new_link(contact: str | None = None) -> str:
@@ -54,6 +65,17 @@ class LinkInvalid(NotFound):
     def __init__(self, contact: str | None = None) -> None:
         super().__init__("This link is not valid. Check that it was copied completely, or "
                          "open it again from your letter, SMS or e-mail. " + new_link(contact))
+
+
+class LinkWithdrawn(ServiceError):
+    """A genuine link that Medex has since withdrawn (a newer one replaces it): 410 Gone,
+    saying to use the latest message's link or to ask for a new one."""
+
+    status, code = 410, "link_withdrawn"
+
+    def __init__(self, contact: str | None = None) -> None:
+        super().__init__("This link has been replaced by a newer one. Open the link of your "
+                         "most recent letter, SMS or e-mail. " + new_link(contact))
 
 
 class LinkExpired(ServiceError):
@@ -110,36 +132,60 @@ class VictimLinks:
         mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES]
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
-    def token(self, convocation_id: int, *, issued: date | None = None) -> str:
-        """The token of ``convocation_id``, valid ``valid_days`` from ``issued`` (today)."""
+    def _body(self, ident: str, day: str, generation: int) -> str:
+        """What is signed: the token's id and day, and the convocation's link generation
+        (not in the token: the reader takes it from the convocation).  Generation 0 signs
+        the id and day alone, as every link did before links could be withdrawn."""
+        if generation < 0:
+            raise ValueError(f"link generation {generation} is negative")
+        return f"{ident}.{day}" + (f".{base36(generation)}" if generation else "")
+
+    def token(self, convocation_id: int, *, generation: int, issued: date | None = None
+              ) -> str:
+        """The token of ``convocation_id`` at its ``generation`` (the convocation's
+        ``link_generation``), valid ``valid_days`` from ``issued`` (today)."""
         if convocation_id < 1:
             raise ValueError(f"convocation id {convocation_id} is not positive")
         last = (issued or self.today()) + timedelta(days=self.valid_days)
-        body = f"{base36(convocation_id)}.{base36((last - EPOCH).days)}"
-        return f"{body}.{self._sign(body)}"
+        ident, day = base36(convocation_id), base36((last - EPOCH).days)
+        return f"{ident}.{day}.{self._sign(self._body(ident, day, generation))}"
 
-    def url(self, convocation_id: int, *, issued: date | None = None) -> str:
+    def url(self, convocation_id: int, *, generation: int, issued: date | None = None
+            ) -> str:
         """The whole personal link, as a message carries it."""
-        return f"{self.base_url}{PATH}{self.token(convocation_id, issued=issued)}"
+        return (f"{self.base_url}{PATH}"
+                f"{self.token(convocation_id, generation=generation, issued=issued)}")
 
-    def last_day(self, token: str) -> date:
+    def claimed(self, token: str) -> int:
+        """The convocation id ``token`` names, its signature not yet checked (to find the
+        convocation's link generation); :class:`LinkInvalid` if it is no token at all."""
+        found = _TOKEN.match(token)
+        if found is None:
+            raise LinkInvalid(self.contact)
+        return int(found.group(1), 36)
+
+    def last_day(self, token: str, *, generation: int) -> date:
         """The last day ``token`` is valid (its signature checked, not its date)."""
-        return self._checked(token)[1]
+        return self._checked(token, generation)[1]
 
-    def read(self, token: str) -> int:
-        """The convocation id of a genuine, unexpired ``token``; else :class:`LinkInvalid`
-        or :class:`LinkExpired`."""
-        convocation_id, last = self._checked(token)
+    def read(self, token: str, *, generation: int) -> int:
+        """The convocation id of a genuine, unexpired ``token`` of the convocation's
+        current link ``generation``; else :class:`LinkInvalid`, :class:`LinkWithdrawn`
+        (genuine, of an earlier generation) or :class:`LinkExpired`."""
+        convocation_id, last = self._checked(token, generation)
         if self.today() > last:
             raise LinkExpired(last, self.contact)
         return convocation_id
 
-    def _checked(self, token: str) -> tuple[int, date]:
+    def _checked(self, token: str, generation: int) -> tuple[int, date]:
         found = _TOKEN.match(token)
         if found is None:
             raise LinkInvalid(self.contact)
         ident, day, signature = found.groups()
-        if not hmac.compare_digest(self._sign(f"{ident}.{day}"), signature):
+        if not hmac.compare_digest(self._sign(self._body(ident, day, generation)), signature):
+            for earlier in range(generation - 1, max(-1, generation - 1 - WITHDRAWN_KNOWN), -1):
+                if hmac.compare_digest(self._sign(self._body(ident, day, earlier)), signature):
+                    raise LinkWithdrawn(self.contact)
             raise LinkInvalid(self.contact)
         try:
             return int(ident, 36), EPOCH + timedelta(days=int(day, 36))

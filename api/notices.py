@@ -71,10 +71,10 @@ class Notices:
                    link_secret=settings.secret_key.get_secret_value().encode(),
                    links=VictimLinks.from_settings(settings))
 
-    def victim_link(self, convocation_id: int) -> str:
-        """The victim's personal link to their convocation (``/v/<token>``), valid
-        ``link_valid_days`` from today: what every message carries."""
-        return self.links.url(convocation_id)
+    def victim_link(self, convocation_id: int, generation: int) -> str:
+        """The victim's personal link to their convocation (``/v/<token>``) at its link
+        ``generation``, valid ``link_valid_days`` from today: what every message carries."""
+        return self.links.url(convocation_id, generation=generation)
 
     def link_token(self, appointment_id: int) -> str:
         """The signature of the former per-appointment link (messages already sent)."""
@@ -134,15 +134,17 @@ def to_notice(appt: Appointment, reference: str, doctor: str, victim: Victim,
 def notice_appointments(session: Session, notices: Notices,
                         where: ColumnElement[bool] | Any) -> list[n.Appointment]:
     """The appointments matching ``where``, as :mod:`notify` sees them, by start."""
-    stmt = (sa_select(Appointment, col(Convocation.reference), col(Doctor.code), Victim, Centre)
+    stmt = (sa_select(Appointment, col(Convocation.reference),
+                      col(Convocation.link_generation), col(Doctor.code), Victim, Centre)
             .join(Convocation, col(Convocation.id) == col(Appointment.convocation_id))
             .join(Victim, col(Victim.id) == col(Convocation.victim_id))
             .join(Doctor, col(Doctor.id) == col(Appointment.doctor_id))
             .outerjoin(Centre, col(Centre.id) == col(Appointment.centre_id))
             .where(where).order_by(col(Appointment.start), col(Appointment.id)))
     return [to_notice(appt, reference, code, victim, centre,
-                      notices.victim_link(appt.convocation_id))
-            for appt, reference, code, victim, centre in session.execute(stmt).all()]
+                      notices.victim_link(appt.convocation_id, generation))
+            for appt, reference, generation, code, victim, centre
+            in session.execute(stmt).all()]
 
 
 def _starting(first: date, last: date) -> ColumnElement[bool]:

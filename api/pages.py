@@ -9,7 +9,9 @@ JSON API from the browser with the session cookie; a state-changing call must ca
 
 ``/a/{appointment}/{signature}`` is the former personal link of messages already sent (no
 login: the signature is the key): it leads to the convocation's page ``/v/<token>``
-(:mod:`api.links`); ``/a/{appointment}/{signature}.ics`` still gives the invite.
+(:mod:`api.links`); ``/a/{appointment}/{signature}.ics`` still gives the invite.  Both were
+sent before links could be withdrawn: once a convocation's links are withdrawn
+(``link_generation`` above 0), its former links lead nowhere (404).
 """
 
 from __future__ import annotations
@@ -224,9 +226,21 @@ def messages_page(request: Request, session: SessionDep, state: StateDep) -> Res
     return templates.TemplateResponse(request, "messages.html", {"user": user, "data": data})
 
 
-def _notice(session: SessionDep, state: StateDep, appointment: int, token: str) -> Notice:
+def _former_link(session: SessionDep, state: StateDep, appointment: int, token: str
+                 ) -> Appointment:
+    """The appointment of a former per-appointment link while it holds: its signature is
+    right and its convocation's links were never withdrawn (generation 0)."""
     if not state.notices.check_link(appointment, token):
         raise NotFound("no such appointment")
+    row = session.get(Appointment, appointment)
+    conv = session.get(Convocation, row.convocation_id) if row is not None else None
+    if row is None or conv is None or conv.link_generation != 0:
+        raise NotFound("no such appointment")
+    return row
+
+
+def _notice(session: SessionDep, state: StateDep, appointment: int, token: str) -> Notice:
+    _former_link(session, state, appointment, token)
     found = notice_appointments(session, state.notices, col(Appointment.id) == appointment)
     if not found:
         raise NotFound("no such appointment")
@@ -250,10 +264,6 @@ def appointment_page(session: SessionDep, state: StateDep, appointment: int,
                      token: str) -> Response:
     """The former per-appointment link of messages already sent: while its signature holds,
     it leads to the convocation's personal page (``/v/<token>``, a fresh link)."""
-    if not state.notices.check_link(appointment, token):
-        raise NotFound("no such appointment")
-    row = session.get(Appointment, appointment)
-    if row is None:
-        raise NotFound("no such appointment")
-    return RedirectResponse(PATH + state.notices.links.token(row.convocation_id),
+    row = _former_link(session, state, appointment, token)
+    return RedirectResponse(PATH + state.notices.links.token(row.convocation_id, generation=0),
                             status_code=303, headers={"Cache-Control": "no-store"})

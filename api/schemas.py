@@ -291,6 +291,19 @@ class ConvocationPublic(Schema):
     unavailable: list[str]
 
 
+class LinkIssue(Schema):
+    withdraw: bool = Field(default=True, description="withdraw every earlier personal link "
+                           "of the convocation (a lost phone, a letter gone astray); false "
+                           "when the earlier link only expired")
+
+
+class LinkIssued(Schema):
+    convocation_id: int
+    url: str = Field(description="the victim's new personal link, to give them")
+    last_day: date = Field(description="the last day the new link is valid")
+    withdrawn: bool = Field(description="the earlier links no longer work")
+
+
 # ------------------------------------------------------------------ appointments
 
 

@@ -163,13 +163,13 @@ def load_demo(db: Database, *, convocations: int = 300, seed: int = 1,
     return week_start
 
 
-def demo_victim(db: Database) -> int | None:
+def demo_victim(db: Database) -> tuple[int, int] | None:
     """A pending demo convocation with no appointment yet (the one ``medex serve`` shows a
-    personal link of), or None."""
+    personal link of): its id and link generation; or None."""
     with db.session() as s:
-        found = s.exec(select(Convocation.id).where(Convocation.status == "pending")
-                       .order_by(col(Convocation.id))).first()
-    return found
+        found = s.exec(select(Convocation.id, Convocation.link_generation).where(
+            Convocation.status == "pending").order_by(col(Convocation.id))).first()
+    return None if found is None else (found[0] or 0, found[1])
 
 
 def ensure_admin(db: Database, email: str, password: str) -> bool:

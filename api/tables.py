@@ -180,6 +180,9 @@ class Convocation(SQLModel, table=True):
     waitlist_since: datetime | None = Field(default=None, sa_type=DateTime)
     """UTC: since when the victim wants an earlier date than their appointment (a freed
     slot is offered to the longest waiting first); ``None`` when not on the waitlist."""
+    link_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Signed into the victim's personal links (:mod:`api.links`): raising it withdraws
+    every link issued before; messages then carry links of the new generation."""
 
 
 class Appointment(SQLModel, table=True):

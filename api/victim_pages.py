@@ -44,8 +44,8 @@ from api.deps import (
     user_from_request,
 )
 from api.errors import NotFound
-from api.links import LinkExpired, LinkInvalid
-from api.tables import User
+from api.links import LinkExpired, LinkInvalid, LinkWithdrawn
+from api.tables import Convocation, User
 from api.victim_actions import (
     Access,
     PageError,
@@ -79,10 +79,19 @@ def csrf_token(state: AppState, session_token: str) -> str:
     return hmac.new(key, b"hr-form:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _victim_access(state: AppState, token: str, language: str) -> Access:
+def _victim_access(state: AppState, session: Session, token: str, language: str) -> Access:
     _ = i18n.gettext(language)
+    links = state.notices.links
     try:
-        convocation_id = state.notices.links.read(token)
+        conv = session.get(Convocation, links.claimed(token))
+        if conv is None:
+            raise LinkInvalid(links.contact)
+        convocation_id = links.read(token, generation=conv.link_generation)
+    except LinkWithdrawn as exc:
+        raise PageError(410, _("This link has been replaced"), _(
+            "Medex has sent you a newer personal link: open the link of your most recent "
+            "letter, SMS or e-mail. Call Medex at the number in your convocation letter to "
+            "receive a new link.")) from exc
     except LinkExpired as exc:
         raise PageError(410, _("This link has expired"), _(
             "This personal link was valid until %(day)s. Call Medex at the number in your "
@@ -157,7 +166,7 @@ def _victim(request: Request, session: Session, state: AppState, token: str,
     """Run ``action`` for the victim of ``token``; a bad link gets its page."""
     language = _language(request, None)
     try:
-        access = _victim_access(state, token, language)
+        access = _victim_access(state, session, token, language)
         try:
             view = victim_view(session, access.convocation_id, settings=state.settings,
                            now=now(state))

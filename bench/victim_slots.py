@@ -325,10 +325,10 @@ def _http_round(base: str, links: Any, name: str, think: float, picks: list[tupl
                     time.sleep(rnd.uniform(0, 2 * think))
                 body = json.dumps({"doctor": slot.doctor, "centre": slot.centre,
                                    "start": slot.start.isoformat(), "reason": "bench"})
-                path = f"/api/v/{links.token(cid)}/booking"
+                path = f"/api/v/{links.token(cid, generation=0)}/booking"
                 for _ in range(browse if think else 0):  # the victim looks at the slots
                     began = time.perf_counter()
-                    conn.request("GET", f"/api/v/{links.token(cid)}/slots")
+                    conn.request("GET", f"/api/v/{links.token(cid, generation=0)}/slots")
                     conn.getresponse().read()
                     with lock:
                         looked.append((time.perf_counter() - began) * 1000)

@@ -2,7 +2,8 @@
 
 ``/api/v/{token}/...`` is authorised by the token alone (:mod:`api.links`; no cookie, so no
 cross-site request can use it): an altered or unknown token is 404 ``link_invalid``, an
-expired one 410 ``link_expired`` saying how to get a new one.  ``/api/hr/convocations/...``
+expired one 410 ``link_expired`` saying how to get a new one, a withdrawn one (replaced by
+a newer link) 410 ``link_withdrawn``.  ``/api/hr/convocations/...``
 is the same for an HR user (:data:`api.deps.HrUser`), limited to their employer's
 convocations: another employer's id and an id that does not exist give the same 404.  A
 change made with the HR session cookie needs ``X-Medex: 1`` (as every staff change).
@@ -85,16 +86,17 @@ class Access:
 
 
 def _by_link(token: str, state: AppState, session: Session, response: Response) -> Access:
-    """The convocation of a genuine, unexpired personal link (that still exists)."""
+    """The convocation of a genuine, unexpired personal link of its current generation
+    (that still exists)."""
     links = state.notices.links
-    convocation_id = links.read(token)
-    conv = session.get(Convocation, convocation_id)
+    conv = session.get(Convocation, links.claimed(token))
     if conv is None:
         raise LinkInvalid(links.contact)
+    convocation_id = links.read(token, generation=conv.link_generation)
     hold(session, conv)  # what the request does next finds it in the session
     response.headers.update(NO_STORE)
     return Access(convocation_id, Actor.victim(convocation_id),
-                  link_expires=links.last_day(token))
+                  link_expires=links.last_day(token, generation=conv.link_generation))
 
 
 def link_access(token: str, state: StateDep, session: SessionDep, response: Response

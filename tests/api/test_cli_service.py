@@ -145,7 +145,7 @@ def test_serve_from_several_processes_on_postgresql(empty_pg_url: str, tmp_path:
         db.dispose()
         assert victim is not None
         token = VictimLinks.from_settings(make_settings(empty_pg_url, secret_key=secret)).token(
-            victim)
+            victim[0], generation=victim[1])
         # fresh connections: the requests are spread over the processes
         answers = [httpx.get(f"{base}/api/v/{token}", timeout=10) for _ in range(8)]
         assert all(r.status_code == 200 for r in answers), [r.status_code for r in answers]

@@ -49,4 +49,4 @@ def test_upgrade_head_on_a_new_postgresql_database_matches_the_models(empty_pg_u
 
 
 def test_one_head() -> None:
-    assert current_head() == "0005"
+    assert current_head() == "0006"

@@ -65,9 +65,9 @@ def _reveals_nobody(r: Any, *, allowed: tuple[str, ...] = ()) -> None:
 
 def test_a_link_is_read_back_and_every_alteration_is_invalid() -> None:
     links = VictimLinks(b"k" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
-    token = links.token(48213)
-    assert links.read(token) == 48213
-    assert links.last_day(token) == TODAY + timedelta(days=90)
+    token = links.token(48213, generation=0)
+    assert links.read(token, generation=0) == 48213
+    assert links.last_day(token, generation=0) == TODAY + timedelta(days=90)
     ident, day, sig = token.split(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     for bad in (f"{ident}.{day}.{flipped}",                      # the signature
@@ -77,21 +77,21 @@ def test_a_link_is_read_back_and_every_alteration_is_invalid() -> None:
                 "", "...", "a.b.c", "1.1." + "A" * 11, "x" * 5000,
                 f"{'z' * 12}.{day}.{sig}"):
         with pytest.raises(LinkInvalid):
-            links.read(bad)
+            links.read(bad, generation=0)
     other = VictimLinks(b"o" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
     with pytest.raises(LinkInvalid):
-        other.read(token)
+        other.read(token, generation=0)
 
 
 def test_an_expired_link_says_so_and_how_to_get_a_new_one() -> None:
     links = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 1))
-    token = links.token(7)
-    assert links.read(token) == 7
+    token = links.token(7, generation=0)
+    assert links.read(token, generation=0) == 7
     last = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 11))
-    assert last.read(token) == 7  # valid through its last day
+    assert last.read(token, generation=0) == 7  # valid through its last day
     with pytest.raises(LinkExpired) as caught:
         VictimLinks(b"k" * 32, "https://x.example", 10,
-                    today=lambda: date(2026, 1, 12)).read(token)
+                    today=lambda: date(2026, 1, 12)).read(token, generation=0)
     assert caught.value.last_day == date(2026, 1, 11)
     assert "expired" in caught.value.detail and "new link" in caught.value.detail
 
@@ -103,7 +103,7 @@ def test_the_link_is_short_enough_for_an_sms() -> None:
     from notify import model as n
 
     links = VictimLinks(b"k" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
-    url = links.url(999_999)
+    url = links.url(999_999, generation=0)
     assert len(url) <= 48, url
     for language in n.LANGUAGES:
         for kind in n.Kind:
@@ -128,7 +128,7 @@ def test_every_victim_route_refuses_an_altered_or_foreign_link(victims: Victims)
     ident, day, sig = ann.split(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     cleo = base36(victims.conv["cleo"])
-    missing = links.token(999_999)
+    missing = links.token(999_999, generation=0)
     before = _audit(victims)
     for method, path in routes:
         for token in (f"{cleo}.{day}.{sig}", f"{ident}.{day}.{flipped}",
@@ -144,7 +144,7 @@ def test_every_victim_route_refuses_an_altered_or_foreign_link(victims: Victims)
 def test_every_victim_route_tells_an_expired_link_apart(victims: Victims) -> None:
     old = VictimLinks(links_secret(victims), victims.svc.settings.public_base_url, 90,
                       today=lambda: TODAY - timedelta(days=200))
-    token = old.token(victims.conv["ann"])
+    token = old.token(victims.conv["ann"], generation=0)
     before = _audit(victims)
     for method, path in _routes(victims, "/api/v/"):
         r = _call(victims, method, path.replace("{token}", token))
@@ -334,7 +334,7 @@ def test_the_pages_refuse_a_foreign_altered_or_expired_link(victims: Victims) ->
     ident, day, sig = victims.token("ann").split(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     old = VictimLinks(links_secret(victims), "x", 90, today=lambda: TODAY - timedelta(200))
-    expired = old.token(victims.conv["ann"])
+    expired = old.token(victims.conv["ann"], generation=0)
     before = _audit(victims)
     for method, path in PAGE_ROUTES:
         for token, status in ((f"{base36(victims.conv['cleo'])}.{day}.{sig}", 404),

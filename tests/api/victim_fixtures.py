@@ -99,7 +99,7 @@ class Victims:
         return self.svc.client
 
     def token(self, key: str) -> str:
-        return self.links.token(self.conv[key])
+        return self.links.token(self.conv[key], generation=0)
 
     def v(self, key: str, rest: str = "") -> str:
         """The victim API's URL for ``key``'s own personal link."""
