@@ -1,5 +1,5 @@
 // The little JavaScript of the planner's pages: start a plan and follow its progress,
-// stop and publish it, move an appointment.  Calls the JSON API with the session cookie
+// stop and publish it, move an appointment, issue a victim a new personal link.  Calls the JSON API with the session cookie
 // and the X-Medex header that state-changing calls need.
 (function () {
   "use strict";
@@ -97,6 +97,28 @@
       if (!r.ok) { $("move-message").textContent = (r.data && r.data.detail) || "error"; return; }
       dialog.close();
       window.location.reload();
+    });
+  }
+
+  const linkForm = $("link-form");
+  if (linkForm) {
+    linkForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const message = $("link-message");
+      const reference = $("link-ref").value.trim();
+      message.textContent = "";
+      $("link-url").value = "";
+      const found = await call("GET", "/api/convocations?reference=" +
+                               encodeURIComponent(reference));
+      if (!found.ok) { message.textContent = (found.data && found.data.detail) || "error"; return; }
+      if (!found.data.items.length) { message.textContent = "No convocation " + reference + "."; return; }
+      const r = await call("POST", "/api/convocations/" + found.data.items[0].id + "/link",
+                           { withdraw: $("link-withdraw").checked });
+      if (!r.ok) { message.textContent = (r.data && r.data.detail) || "error"; return; }
+      $("link-url").value = r.data.url;
+      message.textContent = (r.data.withdrawn ? "The earlier links no longer work. " : "") +
+        "The new link of " + reference + " is valid until " + r.data.last_day + ".";
+      $("link-url").select();
     });
   }
 })();

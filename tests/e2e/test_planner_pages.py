@@ -95,3 +95,39 @@ def test_the_planners_pages_pass_axe_cores_wcag_aa_rules(service: Service, live:
     doctor.wait_for_url("**/agenda**")
     assert axe_violations(doctor) == [], "agenda"
     doctor.close()
+
+
+def test_a_planner_gives_a_victim_a_new_link_and_the_old_one_stops(
+        service: Service, live: LiveServer, browser: Any) -> None:
+    from sqlmodel import col, select
+
+    from api.tables import Convocation
+
+    import_convocations(service, 1)
+    with service.db.session() as s:
+        conv = s.exec(select(Convocation).order_by(col(Convocation.id))).first()
+    assert conv is not None and conv.id is not None
+    old = service.app.state.medex.notices.links.token(conv.id, generation=0)
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{live.url}/week?start={WEEK}")
+    log_in(page, USERS["planner"])
+    page.wait_for_url(f"**/week?start={WEEK}")
+    page.fill("#link-ref", "NO-SUCH-REF")
+    page.press("#link-ref", "Enter")
+    page.wait_for_selector("#link-message:has-text('No convocation NO-SUCH-REF')")
+    page.fill("#link-ref", conv.reference)
+    page.press("#link-ref", "Enter")  # the withdrawal box is ticked by default
+    page.wait_for_selector("#link-message:has-text('no longer work')")
+    url = page.input_value("#link-url")
+    assert url.startswith(service.settings.public_base_url + "/v/") and old not in url
+    assert axe_violations(page) == [], "week with a new link"
+    victim = browser.new_page()
+    gone = victim.goto(f"{live.url}/v/{old}")
+    assert gone is not None and gone.status == 410
+    assert victim.locator("#h-slots").count() == 0
+    fresh = victim.goto(f"{live.url}/v/{url.rsplit('/v/', 1)[1]}")
+    assert fresh is not None and fresh.status == 200
+    assert victim.locator("#h-slots").count() == 1
+    victim.close()
+    page.close()
