@@ -199,7 +199,7 @@ def test_withdrawals_at_once_each_raise_the_generation(victims: Victims) -> None
             barrier.wait()
             with victims.svc.db.session() as s:
                 issue_link(s, links, victims.conv["cleo"], None)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=go) for _ in range(n)]

@@ -145,7 +145,8 @@ def test_a_tampered_a_nonsense_and_an_expired_link_get_a_page_in_words(victims: 
         r = victims.client.get(f"/v/{bad}", headers={"accept-language": "fr-BE,fr;q=0.9"})
         assert r.status_code == 404, bad
         assert "Ce lien n'est pas valable" in unescape(r.text) and lang_of(r.text) == "fr"
-    expired = victims.links.token(victims.conv["ann"], generation=0, issued=WEEK - timedelta(days=200))
+    expired = victims.links.token(victims.conv["ann"], generation=0,
+                                  issued=WEEK - timedelta(days=200))
     r = victims.client.get(f"/v/{expired}?lang=de")
     assert r.status_code == 410 and "Dieser Link ist abgelaufen" in r.text
     r = victims.client.post(f"/v/{tampered}/cancel", data={"cancel_reason": "x"})
