@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.tables import Role
@@ -17,6 +18,10 @@ from api.tables import Role
 T = TypeVar("T")
 LANGUAGES = ("nl", "fr", "de", "en")
 Language = Literal["nl", "fr", "de", "en"]
+Int64 = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
+"""An integer the databases can store and compare (64 bits): an id or a count that comes
+in through a path, a query or a body.  A larger one is refused as invalid (422, naming the
+field), never handed to the driver (SQLite's raises ``OverflowError``: a 500)."""
 _OPENING = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}(;\d{2}:\d{2}-\d{2}:\d{2})*$")
 
 
@@ -124,7 +129,7 @@ class DoctorPublic(DoctorBase):
 
 
 class SessionBase(Schema):
-    doctor_id: int
+    doctor_id: Int64
     centre_id: str | None = Field(default=None, description="null: a home round")
     base_centre_id: str | None = Field(default=None,
                                        description="for a home round: where it starts")
@@ -150,7 +155,7 @@ class SessionPublic(SessionBase):
 
 
 class AbsenceBase(Schema):
-    doctor_id: int
+    doctor_id: Int64
     first_day: date
     last_day: date
     reason: str = ""
@@ -202,7 +207,7 @@ class VictimBase(Schema):
                                                         "SMS), stored in E.164: +32470123456")
     email: str | None = Field(default=None, max_length=320,
                               description="receives the e-mails with the calendar invite")
-    employer_id: int | None = None
+    employer_id: Int64 | None = None
 
 
 class VictimCreate(VictimBase):
@@ -216,7 +221,7 @@ class VictimUpdate(Schema):
     locality: str | None = None
     phone: str | None = Field(default=None, description="\"\" removes it")
     email: str | None = Field(default=None, description="\"\" removes it")
-    employer_id: int | None = None
+    employer_id: Int64 | None = None
 
 
 class VictimPublic(VictimBase):
@@ -236,8 +241,8 @@ class Window(Schema):
 
 
 class ConvocationBase(Schema):
-    victim_id: int
-    employer_id: int | None = None
+    victim_id: Int64
+    employer_id: Int64 | None = None
     injury: str = Field(description="an injury type of the exam catalogue, e.g. fracture")
     complexity: str | None = Field(default=None,
                                    description="brief|simple|standard|complex|very_complex; "
@@ -247,7 +252,7 @@ class ConvocationBase(Schema):
     home_visit: bool = False
     accident_date: date | None = None
     request_date: date
-    followup_number: int = 0
+    followup_number: Int64 = 0
     max_travel_min: int = Field(default=90, ge=10, le=300)
     preferred: list[Window] = []
     unavailable: list[date] = []
@@ -298,7 +303,7 @@ class LinkIssue(Schema):
 
 
 class LinkIssued(Schema):
-    convocation_id: int
+    convocation_id: Int64
     url: str = Field(description="the victim's new personal link, to give them")
     last_day: date = Field(description="the last day the new link is valid")
     withdrawn: bool = Field(description="the earlier links no longer work")
@@ -326,7 +331,7 @@ class AppointmentPublic(Schema):
 
 class MoveRequest(Schema):
     start: datetime = Field(description="Europe/Brussels wall-clock time, on the 5-minute grid")
-    doctor_id: int | None = Field(default=None, description="default: the same doctor")
+    doctor_id: Int64 | None = Field(default=None, description="default: the same doctor")
     centre_id: str | None = Field(default=None,
                                   description="default: the same place; 'home' for a home visit")
     reason: str = Field(min_length=1, max_length=500)
@@ -339,8 +344,8 @@ class UserBase(Schema):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     full_name: str = ""
     role: Role
-    doctor_id: int | None = None
-    employer_id: int | None = Field(default=None, description="for the employer role (an "
+    doctor_id: Int64 | None = None
+    employer_id: Int64 | None = Field(default=None, description="for the employer role (an "
                                     "employer's HR user): whose convocations it acts on")
     active: bool = True
 
@@ -352,8 +357,8 @@ class UserCreate(UserBase):
 class UserUpdate(Schema):
     full_name: str | None = None
     role: Role | None = None
-    doctor_id: int | None = None
-    employer_id: int | None = None
+    doctor_id: Int64 | None = None
+    employer_id: Int64 | None = None
     active: bool | None = None
     password: str | None = Field(default=None, min_length=10)
 

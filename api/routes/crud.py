@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from api.deps import SessionDep, require
 from api.errors import Conflict, responses
-from api.schemas import Page
+from api.schemas import Int64, Page
 from api.services import audit, get_or_404, snapshot
 from api.tables import Role, User
 
@@ -34,7 +34,7 @@ def crud_router(
     *, model: type[SQLModel], name: str, create: type[Any], update: type[Any],
     public: type[Any], filters: dict[str, tuple[type, Any]] | None = None,
     read_roles: tuple[Role, ...], write_roles: tuple[Role, ...],
-    key_type: type = int, make: Callable[[Session, Any, User], SQLModel] | None = None,
+    key_type: Any = Int64, make: Callable[[Session, Any, User], SQLModel] | None = None,
     order: Any = None, to_public: Callable[[Session, Any], Any] | None = None,
     after_update: Callable[[Session, Any, User], None] | None = None,
     prepare_update: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
@@ -70,11 +70,12 @@ def crud_router(
         inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
         inspect.Parameter("_user", inspect.Parameter.KEYWORD_ONLY, annotation=Reader),
         inspect.Parameter("offset", inspect.Parameter.KEYWORD_ONLY,
-                          annotation=Annotated[int, Query(ge=0)], default=0),
+                          annotation=Annotated[Int64, Query(ge=0)], default=0),
         inspect.Parameter("limit", inspect.Parameter.KEYWORD_ONLY,
                           annotation=Annotated[int, Query(ge=1, le=MAX_PAGE)], default=50),
     ]
     for fname, (ftype, _) in filters.items():
+        ftype = Int64 if ftype is int else ftype
         params.append(inspect.Parameter(fname, inspect.Parameter.KEYWORD_ONLY,
                                         annotation=Annotated[ftype | None, Query()],
                                         default=None))
@@ -95,13 +96,13 @@ def crud_router(
                          status_code=201, summary=f"Create a {entity}",
                          responses=responses(409))
 
-    def get_row(session: SessionDep, _user: Reader, key: key_type) -> Any:  # type: ignore[valid-type]
+    def get_row(session: SessionDep, _user: Reader, key: key_type) -> Any:
         return show(session, get_or_404(session, model, key))
 
     router.add_api_route("/{key}", get_row, methods=["GET"], response_model=public,
                          summary=f"One {entity}", responses=responses(404))
 
-    def update_row(session: SessionDep, user: Writer, key: key_type,  # type: ignore[valid-type]
+    def update_row(session: SessionDep, user: Writer, key: key_type,
                    body: update) -> Any:  # type: ignore[valid-type]
         row = get_or_404(session, model, key)
         before = snapshot(row)
@@ -121,7 +122,7 @@ def crud_router(
     router.add_api_route("/{key}", update_row, methods=["PATCH"], response_model=public,
                          summary=f"Change a {entity}", responses=responses(404, 409))
 
-    def delete_row(session: SessionDep, user: Writer, key: key_type) -> None:  # type: ignore[valid-type]
+    def delete_row(session: SessionDep, user: Writer, key: key_type) -> None:
         row = get_or_404(session, model, key)
         before = snapshot(row)
         session.delete(row)

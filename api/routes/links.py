@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from api.deps import Planner, SessionDep, StateDep
 from api.errors import responses
 from api.personal_links import issue_link
-from api.schemas import LinkIssue, LinkIssued
+from api.schemas import Int64, LinkIssue, LinkIssued
 
 router = APIRouter(prefix="/api/convocations", tags=["convocations"],
                    responses=responses(401, 403))
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/convocations", tags=["convocations"],
 
 @router.post("/{key}/link", response_model=LinkIssued, responses=responses(404, 422),
              summary="Issue the victim a new personal link (withdrawing the earlier ones)")
-def new_link(session: SessionDep, state: StateDep, user: Planner, key: int,
+def new_link(session: SessionDep, state: StateDep, user: Planner, key: Int64,
              body: LinkIssue | None = None) -> Any:
     issued = issue_link(session, state.notices.links, key, user.id,
                         withdraw=(body or LinkIssue()).withdraw)

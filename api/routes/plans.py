@@ -14,6 +14,7 @@ from api.errors import Conflict, Invalid, responses
 from api.schemas import (
     Analysis,
     Change,
+    Int64,
     Page,
     PlanCreate,
     PlanProgress,
@@ -73,7 +74,7 @@ def create_plan(session: SessionDep, state: StateDep, user: Planner, body: PlanC
 
 @router.get("", response_model=Page[PlanPublic], summary="Planning jobs, newest first")
 def list_plans(session: SessionDep, _user: Staff, week_start: date | None = None,
-               offset: Annotated[int, Query(ge=0)] = 0,
+               offset: Annotated[Int64, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=200)] = 20) -> Any:
     stmt = select(PlanJob)
     if week_start is not None:

@@ -32,6 +32,7 @@ from api.schemas import (
     EmployerCreate,
     EmployerPublic,
     EmployerUpdate,
+    Int64,
     MoveRequest,
     Page,
     Problem,
@@ -265,10 +266,10 @@ def audit_router() -> APIRouter:
 
     @router.get("", response_model=Page[AuditPublic], summary="The audit log, newest first")
     def list_audit(session: SessionDep, _user: Reader,
-                   offset: Annotated[int, Query(ge=0)] = 0,
+                   offset: Annotated[Int64, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
                    entity: str | None = None, entity_id: str | None = None,
-                   user_id: int | None = None) -> Any:
+                   user_id: Int64 | None = None) -> Any:
         stmt = select(AuditEntry)
         if entity:
             stmt = stmt.where(AuditEntry.entity == entity)
@@ -302,9 +303,9 @@ def appointments_router() -> APIRouter:
     @router.get("", response_model=Page[AppointmentPublic],
                 summary="Appointments (a doctor sees only their own)")
     def list_appointments(session: SessionDep, user: CurrentUser,
-                          offset: Annotated[int, Query(ge=0)] = 0,
+                          offset: Annotated[Int64, Query(ge=0)] = 0,
                           limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                          doctor_id: int | None = None, centre_id: str | None = None,
+                          doctor_id: Int64 | None = None, centre_id: str | None = None,
                           status: str | None = "confirmed",
                           day_from: date | None = None, day_to: date | None = None) -> Any:
         stmt = select(Appointment)
@@ -329,7 +330,7 @@ def appointments_router() -> APIRouter:
 
     @router.get("/{key}", response_model=AppointmentPublic, responses=responses(404),
                 summary="One appointment")
-    def get_appointment(session: SessionDep, user: CurrentUser, key: int) -> Any:
+    def get_appointment(session: SessionDep, user: CurrentUser, key: Int64) -> Any:
         a = get_or_404(session, Appointment, key)
         if user.role == Role.DOCTOR and a.doctor_id != user.doctor_id:
             raise Forbidden("a doctor sees only their own agenda")
@@ -339,7 +340,7 @@ def appointments_router() -> APIRouter:
                  responses=responses(404, 409),
                  summary="Move one appointment by hand (the hard rules are checked; a "
                          "refusal names the rule)")
-    def move(session: SessionDep, state: StateDep, user: Mover, key: int,
+    def move(session: SessionDep, state: StateDep, user: Mover, key: Int64,
              body: MoveRequest) -> Any:
         before = get_or_404(session, Appointment, key)
         was: FreedSlot = (before.doctor_id, before.centre_id, before.start, before.end)

@@ -50,7 +50,7 @@ from api.deps import AppState, HrUser, ReadSessionDep, SessionDep, StateDep
 from api.errors import Invalid, NotFound, responses
 from api.links import LinkInvalid
 from api.notices import notice_appointments
-from api.schemas import Problem
+from api.schemas import Int64, Problem
 from api.tables import Appointment, AppointmentStatus, Centre, Convocation, Doctor, Employer
 from api.victim_schemas import (
     BookingIn,
@@ -112,7 +112,7 @@ def link_reader(token: str, state: StateDep, session: ReadSessionDep, response: 
     return _by_link(token, state, session, response)
 
 
-def hr_access(key: int, user: HrUser, session: SessionDep, response: Response) -> Access:
+def hr_access(key: Int64, user: HrUser, session: SessionDep, response: Response) -> Access:
     """One of the HR user's employer's convocations (404 otherwise, whatever the reason)."""
     conv = hr_convocation(session, user, key)
     hold(session, conv)
