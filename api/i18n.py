@@ -30,6 +30,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from notify import messages
+
 LANGUAGES: tuple[str, ...] = ("nl", "fr", "de", "en")
 DEFAULT_LANGUAGE = "nl"
 COOKIE = "medex_lang"
@@ -76,9 +78,11 @@ def gettext(language: str) -> Callable[..., str]:
     return _
 
 
-def _date(language: str) -> Callable[[date, str], str]:
-    def fmt(value: date, pattern: str = "EEEE d MMMM y") -> str:
-        return format_date(value, pattern, locale=BABEL_LOCALE[language])
+def _date(language: str) -> Callable[[date, str | None], str]:
+    long = str(messages.catalogue(language)["date_long"])  # the e-mails' and invites' own
+
+    def fmt(value: date, pattern: str | None = None) -> str:
+        return format_date(value, pattern or long, locale=BABEL_LOCALE[language])
 
     return fmt
 

@@ -563,3 +563,14 @@ def _try_everything(victims: Victims, value: str) -> None:
     for path in (f"/v/{odd}", f"/v/{token}{odd}", f"/hr/c/{odd}", f"/v/{token}/{odd}"):
         r = victims.client.get(path, follow_redirects=False)
         assert r.status_code < 500, path
+
+
+def test_the_page_writes_dates_as_the_messages_do_in_each_language(victims: Victims) -> None:
+    """Ann's appointment, Tuesday 8 December 2026: the page's date is the e-mails' and
+    invites' (``date_long`` of notify/templates), German's with its comma and full stop."""
+    expected = {"nl": "dinsdag 8 december 2026", "fr": "mardi 8 décembre 2026",
+                "de": "Dienstag, 8. Dezember 2026", "en": "Tuesday 8 December 2026"}
+    for lang, text in expected.items():
+        html = unescape(get(victims, "ann", lang=lang))
+        when = re.search(r'id="appt-when">([^<]*)<', html)
+        assert when is not None and when.group(1).startswith(text + ", 09:00"), (lang, when)
