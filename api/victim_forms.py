@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from api.booking import AFTERNOON, MORNING
 from api.victim_schemas import VictimConvocationOut
 from scheduler.calendar import DEFAULT_CALENDAR
 
@@ -217,13 +218,17 @@ def wishes_of(file: VictimConvocationOut) -> Wishes:
     """The stored preferences read back as the form's weekdays and part of day (the
     ``preferred`` windows keep the weekday and hours they were made from)."""
     days = {w.date.weekday() for w in file.preferred}
-    parts = {"morning" if w.start < "12:00" else "afternoon" for w in file.preferred}
-    part: Part | None = None
-    if parts == {"morning"}:
-        part = "morning"
-    elif parts == {"afternoon"}:
-        part = "afternoon"
-    return Wishes(tuple(sorted(days)), part, None)
+    parts = {_part_of(w.start, w.end) for w in file.preferred}
+    return Wishes(tuple(sorted(days)), parts.pop() if len(parts) == 1 else None, None)
+
+
+def _part_of(start: str, end: str) -> Part | None:
+    """The part of day a stored window (``"HH:MM"``) covers: ``None`` for more than one."""
+    if end <= f"{MORNING[1]:%H:%M}":
+        return "morning"
+    if start >= f"{AFTERNOON[0]:%H:%M}":
+        return "afternoon"
+    return None
 
 
 def wishes_text(file: VictimConvocationOut, _: Text, weekday_names: Sequence[str],

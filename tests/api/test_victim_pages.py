@@ -574,3 +574,22 @@ def test_the_page_writes_dates_as_the_messages_do_in_each_language(victims: Vict
         html = unescape(get(victims, "ann", lang=lang))
         when = re.search(r'id="appt-when">([^<]*)<', html)
         assert when is not None and when.group(1).startswith(text + ", 09:00"), (lang, when)
+
+
+def test_each_part_of_day_is_read_back_as_it_was_chosen(victims: Victims) -> None:
+    """Tuesdays all day stay all day on the page, and saving the form again as the page
+    shows it keeps them so; mornings and afternoons alike."""
+    def save(part: str) -> str:
+        r = victims.client.post(f"/v/{victims.token('bert')}/preferences?lang=en",
+                                data={"weekdays": ["1"], "part": part},
+                                follow_redirects=False)
+        assert r.status_code == 303, r.text
+        return get(victims, "bert", lang="en")
+
+    for part, words in (("", "Tuesday, morning or afternoon"),
+                        ("morning", "Tuesday, in the morning"),
+                        ("afternoon", "Tuesday, in the afternoon")):
+        html = save(part)
+        assert words in html and f'id="part-{part or "any"}" checked' in html, part
+        shown = re.search(r'name="part" value="(\w*)" id="[\w-]+" checked', html)
+        assert shown is not None and words in save(shown.group(1)), part
