@@ -96,6 +96,11 @@ AFTERNOON = (time(12, 0), time(19, 0))
 """The hours of "mornings" and "afternoons" in a victim's preferences: generous, so that a
 morning exam ending at 12:15 still counts as a morning."""
 BY_LINK = "by the victim through the personal link"
+REFUSED_FIELD = {"unknown-id": "doctor", "language": "doctor", "specialty": "doctor",
+                 "home-visit": "centre", "travel-known": "centre", "max-travel": "centre",
+                 "home-driving-leg": "centre"}
+"""The field of a booking that a broken rule of :func:`scheduler.slots.check_slot` is
+about; any other rule is about the time (``start``)."""
 
 
 class SlotTaken(Conflict):
@@ -387,7 +392,9 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
         if refusal.taken:
             raise SlotTaken(rule=refusal.rule)
         raise BookingRefused(f"This time cannot be booked: {refusal.message}.",
-                             rule=refusal.rule)
+                             rule=refusal.rule, problems=[Problem(
+                                 field=REFUSED_FIELD.get(refusal.rule, "start"),
+                                 reason=refusal.message)])
     travel = 0 if place == d.HOME else need.travel_min[place]
     stamp = utcnow()
     note = f"{text} ({actor.describe()})" if text else actor.describe()

@@ -179,6 +179,11 @@ def test_a_slot_never_offered_is_refused_naming_the_rule_or_the_field(victims: V
         days=datetime.fromisoformat(slot["start"]).weekday() + 1)
     r = _book(victims, "bert", {**slot, "start": sunday.isoformat()})
     assert r.status_code == 409 and r.json()["rule"]
+    assert _problem_fields(r) == {"start"}, r.text
+    past = datetime.fromisoformat(slot["start"]).replace(day=1)  # 1 December: the present
+    r = _book(victims, "bert", {**slot, "start": past.isoformat()})
+    assert r.status_code == 409 and _problem_fields(r) == {"start"}, r.text
+    assert r.json()["problems"][0]["reason"] in r.json()["detail"]
     r = _book(victims, "bert", {**slot, "doctor": "D999"})
     assert r.status_code == 422 and "doctor" in _problem_fields(r)
     r = _book(victims, "bert", {**slot, "centre": "XYZ"})
