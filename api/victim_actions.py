@@ -49,7 +49,7 @@ ANCHORS = {"slot": "slot-1", "reason": "book-reason", "cancel_reason": "cancel-r
            "weekdays": "wd-0", "away_from": "away-from", "away_to": "away-to",
            "centre": "f-centre", "day": "f-day", "part": "f-part", "waitlist": "waitlist"}
 """The element each error's summary link leads to."""
-REASON_MAX = 400
+REASON_MAX = booking.REASON_MAX
 
 
 
@@ -173,6 +173,7 @@ def page(request: Request, session: Session, state: AppState, access: Access,
         "base": access.base, "csrf": access.csrf, "user": access.user,
         "acting": access.user is not None, "victim_name": view.name,
         "reference": view.reference, "errors": errors, "form": sent.values,
+        "reason_max": REASON_MAX,
         "anchors": ANCHORS, "notice": notice, "ics_url": _ics_url(access),
         "place_name": place_name, "bring": [_bring(language, item.code, item.text)
                                             for item in view.bring]}, status,
@@ -229,6 +230,9 @@ def _refused(session: Session, exc: ServiceError | IntegrityError, language: str
             return {field_ if field_ != "slot" else "reason": _("Please give a reason.")}
     if isinstance(exc, booking.TooLate):
         return {field_: _("This appointment can no longer be changed online.")}
+    if field_ == "slot" and isinstance(exc, BookingRefused) and exc.rule:
+        return {"slot": _("This time cannot be booked. The free times below are up to date: "
+                          "please choose one of them.")}
     if isinstance(exc, BookingRefused | Conflict):
         return {field_: _("This change is not possible (any more) online. Choose another "
                           "time, or call Medex at the number in your convocation letter.")}

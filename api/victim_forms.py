@@ -112,7 +112,10 @@ def parse_filters(query: Mapping[str, str], centres: Sequence[str], days: Sequen
 
 def parse_slot(value: str) -> SlotPick | None:
     """``doctor|centre|start`` as the slot radios send it; ``None`` if it is not."""
-    doctor, centre, start = ([*value.split("|"), "", ""])[:3]
+    parts = value.split("|")
+    if len(parts) != 3:
+        return None
+    doctor, centre, start = parts
     if not doctor or not centre or len(doctor) > 16 or len(centre) > 16:
         return None
     try:

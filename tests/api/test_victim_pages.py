@@ -593,3 +593,20 @@ def test_each_part_of_day_is_read_back_as_it_was_chosen(victims: Victims) -> Non
         assert words in html and f'id="part-{part or "any"}" checked' in html, part
         shown = re.search(r'name="part" value="(\w*)" id="[\w-]+" checked', html)
         assert shown is not None and words in save(shown.group(1)), part
+
+
+def test_a_time_no_rule_allows_is_refused_as_such_on_the_page(victims: Victims) -> None:
+    """A time off the agenda's grid (a form altered by hand) is refused as a time, not as a
+    change no longer possible; a slot value with more than its three parts is no slot."""
+    value = slot_values(get(victims, "ann", lang="en"))[0]
+    doctor, centre, start = value.split("|")
+    off_grid = f"{doctor}|{centre}|{start[:-2]}02"
+    r = post(victims, "ann", "book", {"slot": off_grid, "reason": "a better day"}, 409)
+    assert "This time cannot be booked" in unescape(r.text)
+    assert "call Medex" not in unescape(r.text)
+    r = post(victims, "ann", "book", {"slot": value + "|extra", "reason": "a better day"},
+             422)
+    assert "Choose one of the free times" in unescape(r.text)
+    html = get(victims, "ann", lang="en")
+    assert html.count('maxlength="500"') == 2  # the reason's limit is the service's
+    assert "8 December 2026" in html  # still booked as before
