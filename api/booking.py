@@ -57,6 +57,7 @@ from api.offers import (
     all_centres,
     brussels_now,
     build_need,
+    change_deadline,
     current_appointment,
     day_supply,
     earliest_start,
@@ -247,17 +248,12 @@ def _aware(now: datetime | None) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def change_deadline(appt: Appointment, settings: Settings) -> datetime:
-    """Until when (Brussels wall clock) ``appt`` may be changed online."""
-    return appt.start - timedelta(hours=settings.victim_cutoff_hours or 0)
-
-
 def _before_cutoff(appt: Appointment, settings: Settings, now: datetime) -> None:
     here = brussels_now(now)
     if here >= appt.start:
         raise TooLate("This appointment has started or is over; it can no longer be changed "
                       "online.", rule="cut-off")
-    limit = change_deadline(appt, settings)
+    limit = change_deadline(appt.start, settings.victim_cutoff_hours)
     if here >= limit:
         raise TooLate(f"An appointment can be changed online up to "
                       f"{settings.victim_cutoff_hours} hours before it starts (here until "

@@ -72,6 +72,12 @@ def brussels_now(now: datetime | None = None) -> datetime:
     return moment.astimezone(d.BRUSSELS).replace(tzinfo=None)
 
 
+def change_deadline(start: datetime, cutoff_hours: int | None) -> datetime:
+    """Until when (Brussels wall clock) an appointment starting at ``start`` may be changed
+    online: the settings' ``victim_cutoff_hours`` before it (none: up to its start)."""
+    return start - timedelta(hours=cutoff_hours or 0)
+
+
 def earliest_start(now: datetime | None = None, cutoff_hours: int | None = None) -> datetime:
     """The first moment a slot may start (Brussels wall clock)."""
     return brussels_now(now) + max(MARGIN, timedelta(hours=cutoff_hours or 0))
@@ -445,7 +451,8 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
               now: datetime | None = None, cutoff_hours: int | None = None) -> list[Slot]:
     """The slots the convocation may book now, best first (see
     :func:`scheduler.slots.offered_slots` for the order and the spread); its own
-    appointment's slot is not among them.  A cancelled or finished file has none.
+    appointment's slot is not among them.  A cancelled or finished file has none, nor one
+    whose appointment is past its cut-off (:func:`change_deadline`).
 
     The nearest centres come first in the order, so their agenda is read first: the
     sessions of the suitable doctors and the appointments at the nearest centre, then at
@@ -459,6 +466,9 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
         raise NotFound(f"no convocation {convocation_id}")
     if conv.status not in BOOKABLE or limit <= 0:
         return []
+    mine = current_appointment(session, conv.id or 0)
+    if mine is not None and brussels_now(now) >= change_deadline(mine.start, cutoff_hours):
+        return []  # past its cut-off: it can no longer be moved online
     victim = session.get(Victim, conv.victim_id)
     if victim is None:  # pragma: no cover - a foreign key
         raise NotFound(f"no victim {conv.victim_id}")
@@ -475,7 +485,6 @@ def slots_for(session: Session, convocation_id: int, *, centre: str | None = Non
                if suits(doc, conv, victim.language)]
     if not doctors or not (places or home):
         return []
-    mine = current_appointment(session, conv.id or 0)
     exclude = []
     if mine is not None:
         code = next((doc.code for doc in doctors if doc.id == mine.doctor_id), "")

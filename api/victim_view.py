@@ -14,7 +14,7 @@ a URL reveals nothing.  :func:`hr_convocations` lists the HR user's employees' f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 
 from sqlmodel import Session, col, select
@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.errors import NotFound
 from api.getting_there import station_walk
+from api.offers import BOOKABLE, brussels_now, change_deadline
 from api.tables import (
     Appointment,
     AppointmentStatus,
@@ -40,7 +41,6 @@ from api.victim_schemas import (
     VictimConvocationOut,
     WindowOut,
 )
-from scheduler.domain import BRUSSELS
 
 NO_SUCH_CONVOCATION = "no such convocation"
 STATUS_TEXT = {
@@ -58,20 +58,13 @@ BRING = (
     BringOut(code="medical_documents", text="Any medical reports, X-rays or scans you have "
                                             "about the accident."),
 )
-OPEN = (ConvocationStatus.PENDING, ConvocationStatus.SCHEDULED)
-
-
-def brussels_now(now: datetime | None = None) -> datetime:
-    """``now`` (aware; default the present) as a naive Brussels wall-clock time."""
-    moment = now or datetime.now(UTC)
-    return moment.astimezone(BRUSSELS).replace(tzinfo=None)
+OPEN = BOOKABLE
+"""A file the victim may still act on."""
 
 
 def change_until(appt: Appointment | None, settings: Settings) -> datetime | None:
     """The moment after which the appointment may no longer change online."""
-    if appt is None:
-        return None
-    return appt.start - timedelta(hours=settings.victim_cutoff_hours or 0)
+    return None if appt is None else change_deadline(appt.start, settings.victim_cutoff_hours)
 
 
 def _place(appt: Appointment, centre: Centre | None, victim: Victim) -> PlaceOut:

@@ -172,9 +172,12 @@ def test_cut_off_refuses_late_changes(db_url: str) -> None:
         with strict.db.session() as s, pytest.raises(TooLate):
             cancel(s, conv, Actor.victim(conv), reason="x", notices=strict.notices,
                    settings=strict.settings, now=sunday)
-        # no new slot within the cut-off either
+        # nothing offered to move it to, and to a file with no appointment no slot within
+        # the cut-off
+        other = strict.convocation()
         with strict.db.session() as s:
-            assert min(x.start for x in slots_for(s, conv, now=sunday, cutoff_hours=48)
+            assert slots_for(s, conv, now=sunday, cutoff_hours=48) == []
+            assert min(x.start for x in slots_for(s, other, now=sunday, cutoff_hours=48)
                        ) >= at(TUESDAY, 11)
     finally:
         strict.db.dispose()

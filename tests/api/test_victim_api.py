@@ -224,6 +224,19 @@ def test_the_cut_off_refuses_a_late_change(victims: Victims) -> None:
                                json={"reason": "too late"})
     assert r.status_code == 409 and r.json()["code"] == "too_late"
     assert victims.client.get(victims.v("ann")).json()["can_change"] is False
+    assert _slots(victims, "ann") == []  # nothing is offered that could not be booked
+
+
+def test_slots_are_offered_until_the_appointments_cut_off(victims: Victims) -> None:
+    """Ann's appointment is on Tuesday 8 December at 09:00; the present is a week before."""
+    settings = victims.svc.app.state.medex.settings
+    settings.victim_cutoff_hours = 24 * 7 - 1  # until 1 December, 10:00: an hour from now
+    assert victims.client.get(victims.v("ann")).json()["can_change"] is True
+    slots = _slots(victims, "ann")
+    assert slots and all(s["start"] >= "2026-12-08T08:00" for s in slots)
+    settings.victim_cutoff_hours = 24 * 7 + 1  # until 1 December, 08:00: an hour ago
+    assert victims.client.get(victims.v("ann")).json()["can_change"] is False
+    assert _slots(victims, "ann") == []
 
 
 # ------------------------------------------------------------------ preferences, waitlist
