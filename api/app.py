@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
     # and the victims' bookings are the busiest
     app.include_router(victim.router())
     app.include_router(auth.router)
-    for router in resources.routers(notices, settings):
+    for router in resources.routers():
         app.include_router(router)
     app.include_router(links.router)
     app.include_router(imports.router)

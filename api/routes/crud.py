@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from api.deps import SessionDep, require
+from api.deps import AppState, SessionDep, StateDep, require
 from api.errors import Conflict, responses
 from api.schemas import Int64, Page
 from api.services import audit, get_or_404, snapshot
@@ -36,14 +36,15 @@ def crud_router(
     read_roles: tuple[Role, ...], write_roles: tuple[Role, ...],
     key_type: Any = Int64, make: Callable[[Session, Any, User], SQLModel] | None = None,
     order: Any = None, to_public: Callable[[Session, Any], Any] | None = None,
-    after_update: Callable[[Session, Any, User], None] | None = None,
+    after_update: Callable[[Session, Any, User, AppState], None] | None = None,
     prepare_update: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> APIRouter:
     """``GET /`` (paginated, filtered), ``POST /``, ``GET /{id}``, ``PATCH /{id}``,
     ``DELETE /{id}``; every change is written to the audit log.
 
     ``prepare_update`` checks and normalises a PATCH's fields before they are applied;
-    ``after_update`` follows up on a changed row in the same transaction."""
+    ``after_update`` follows up on a changed row in the same transaction (with the
+    service's state: its notices and settings as the request sees them)."""
     router = APIRouter(prefix=f"/api/{name}", tags=[name],
                        responses=responses(401, 403, 422))
     Reader = Annotated[User, Depends(require(*read_roles))]
@@ -102,7 +103,7 @@ def crud_router(
     router.add_api_route("/{key}", get_row, methods=["GET"], response_model=public,
                          summary=f"One {entity}", responses=responses(404))
 
-    def update_row(session: SessionDep, user: Writer, key: key_type,
+    def update_row(session: SessionDep, state: StateDep, user: Writer, key: key_type,
                    body: update) -> Any:  # type: ignore[valid-type]
         row = get_or_404(session, model, key)
         before = snapshot(row)
@@ -116,7 +117,7 @@ def crud_router(
         flush_or_conflict(session, entity)
         audit(session, user.id, "update", entity, key, before=before, after=snapshot(row))
         if after_update is not None:
-            after_update(session, row, user)
+            after_update(session, row, user, state)
         return show(session, row)
 
     router.add_api_route("/{key}", update_row, methods=["PATCH"], response_model=public,

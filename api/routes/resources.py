@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from api import planning
 from api.booking import offer_freed
 from api.config import Settings
-from api.deps import PLANNERS, STAFF, CurrentUser, SessionDep, StateDep, require
+from api.deps import PLANNERS, STAFF, AppState, CurrentUser, SessionDep, StateDep, require
 from api.errors import Forbidden, Invalid, responses
 from api.notices import Notices
 from api.routes.crud import crud_router, flush_or_conflict
@@ -210,11 +210,12 @@ def offer_freed_slots(session: Session, freed: list[tuple[Appointment, FreedSlot
                     settings=settings, now=notices.clock())
 
 
-def routers(notices: Notices, settings: Settings) -> list[APIRouter]:
-    def after_convocation_update(session: Session, conv: Convocation, user: User) -> None:
-        cancelled = cancel_appointments(session, conv, user, notices)
+def routers() -> list[APIRouter]:
+    def after_convocation_update(session: Session, conv: Convocation, user: User,
+                                 state: AppState) -> None:
+        cancelled = cancel_appointments(session, conv, user, state.notices)
         offer_freed_slots(session, [(a, (a.doctor_id, a.centre_id, a.start, a.end))
-                                    for a in cancelled], notices, settings)
+                                    for a in cancelled], state.notices, state.settings)
 
     out = [
         crud_router(model=Centre, name="centres", create=CentreCreate, update=CentreUpdate,
