@@ -5,7 +5,8 @@ a centre not in that file gets the nearest station with trains within
 :data:`MAX_STATION_KM`.  The walk is the travel model's: the geodesic distance times
 ``walk_detour`` at ``walk_kmh`` (:class:`geo.travel.TravelParams`), at least one minute.
 Where a centre's coordinates are only those of its station (``coords_approximate`` in the
-file) the walk is therefore short: the real building may be further.
+file, and the centre still where the file puts it) the walk is not known: the station is
+named, the minutes are not (they would say "1 min" for a building that may be further).
 """
 
 from __future__ import annotations
@@ -29,17 +30,21 @@ MAX_STATION_KM = 5.0
 @dataclass(frozen=True)
 class StationWalk:
     name: str
-    walk_min: int
+    walk_min: int | None
+    """``None``: the centre's place is only known as its station's."""
 
 
 @cache
-def _stations() -> tuple[dict[str, Station], dict[str, str]]:
-    """The station table and each known centre's station id (loaded once, read-only)."""
+def _stations() -> tuple[dict[str, Station], dict[str, str], set[tuple[str, float, float]]]:
+    """The station table, each known centre's station id and the centres whose
+    coordinates are only approximate, with those coordinates (loaded once, read-only)."""
     try:
-        return load_stations(), {c.id: c.station_id for c in load_centres()}
+        centres = load_centres()
+        return (load_stations(), {c.id: c.station_id for c in centres},
+                {(c.id, c.lat, c.lon) for c in centres if c.coords_approximate})
     except GeoError as exc:  # a broken data file must not break a victim's page
         log.warning("no station data: %s", exc)
-        return {}, {}
+        return {}, {}, set()
 
 
 def walk_minutes(km: float, params: TravelParams | None = None) -> int:
@@ -49,9 +54,10 @@ def walk_minutes(km: float, params: TravelParams | None = None) -> int:
 
 @lru_cache(maxsize=1024)
 def station_walk(centre_id: str, lat: float, lon: float) -> StationWalk | None:
-    """The station nearest the centre and the walking minutes, or ``None`` if none is near
-    (kept per centre and place: the stations are read-only data)."""
-    stations, named = _stations()
+    """The station nearest the centre and the walking minutes (``None`` where the centre's
+    place is only its station's), or ``None`` if no station is near (kept per centre and
+    place: the stations are read-only data)."""
+    stations, named, approximate = _stations()
     station = stations.get(named.get(centre_id, ""))
     if station is None:
         near = [(distance_km(lat, lon, s.lat, s.lon), s) for s in stations.values()
@@ -61,5 +67,7 @@ def station_walk(centre_id: str, lat: float, lon: float) -> StationWalk | None:
         km, station = min(near, key=lambda x: x[0])
         if km > MAX_STATION_KM:
             return None
+    if (centre_id, lat, lon) in approximate:
+        return StationWalk(name=station.name, walk_min=None)
     km = distance_km(lat, lon, station.lat, station.lon)
     return StationWalk(name=station.name, walk_min=walk_minutes(km))

@@ -22,7 +22,8 @@ class StationOut(BaseModel):
     """The railway station nearest the centre, and the walk from it."""
 
     name: str
-    walk_min: int = Field(description="walking minutes from the station to the centre")
+    walk_min: int | None = Field(description="walking minutes from the station to the "
+                                 "centre; null where the centre's exact place is not known")
 
 
 class PlaceOut(BaseModel):

@@ -610,3 +610,21 @@ def test_a_time_no_rule_allows_is_refused_as_such_on_the_page(victims: Victims) 
     html = get(victims, "ann", lang="en")
     assert html.count('maxlength="500"') == 2  # the reason's limit is the service's
     assert "8 December 2026" in html  # still booked as before
+
+
+def test_the_page_names_the_station_without_a_walk_where_the_place_is_approximate(
+        victims: Victims) -> None:
+    from api.tables import Centre
+
+    html = unescape(get(victims, "ann", lang="en"))
+    assert re.search(r"Nearest railway station: [^<]+ \(about \d+ min on foot\)\.", html)
+    with victims.svc.db.session() as s:  # BRU where data/centres puts it: at its station
+        bru = s.get(Centre, "BRU")
+        assert bru is not None
+        bru.lat, bru.lon = 50.835707, 4.336531
+        s.add(bru)
+    html = unescape(get(victims, "ann", lang="en"))
+    assert "Nearest railway station: Brussel-Zuid/Bruxelles-Midi.</p>" in html
+    assert "min on foot" not in html
+    r = victims.client.get(victims.v("ann"))
+    assert r.json()["appointment"]["place"]["station"]["walk_min"] is None
