@@ -8,6 +8,8 @@ link issued before stops working at once (:mod:`api.links`; the former per-appoi
 links too, :mod:`api.pages`), and every later message carries a link of the new
 generation.  Without it, the earlier links stay valid until their own last day (a link
 that only expired).  Either is audited, with who did it; nothing medical is involved.
+:func:`convocation_of` opens a link: the convocation it names, if the link is of its
+current generation.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlmodel import Session
 
 from api.db import lock_rows
 from api.errors import NotFound
-from api.links import PATH, VictimLinks
+from api.links import PATH, LinkInvalid, VictimLinks
 from api.services import audit
 from api.tables import Convocation
 
@@ -56,3 +58,14 @@ def issue_link(session: Session, links: VictimLinks, convocation_id: int, user_i
                 else "a new personal link issued; earlier ones still valid"))
     return IssuedLink(convocation_id, f"{links.base_url}{PATH}{token}", last,
                       conv.link_generation, withdraw)
+
+
+def convocation_of(session: Session, links: VictimLinks, token: str) -> Convocation:
+    """The convocation of a genuine, unexpired personal link of its current generation
+    (that still exists); else :class:`~api.links.LinkInvalid`,
+    :class:`~api.links.LinkWithdrawn` or :class:`~api.links.LinkExpired`."""
+    conv = session.get(Convocation, links.claimed(token))
+    if conv is None:
+        raise LinkInvalid(links.contact)
+    links.read(token, generation=conv.link_generation)
+    return conv

@@ -45,7 +45,8 @@ from api.deps import (
 )
 from api.errors import NotFound
 from api.links import LinkExpired, LinkInvalid, LinkWithdrawn
-from api.tables import Convocation, User
+from api.personal_links import convocation_of
+from api.tables import User
 from api.victim_actions import (
     Access,
     PageError,
@@ -81,12 +82,8 @@ def csrf_token(state: AppState, session_token: str) -> str:
 
 def _victim_access(state: AppState, session: Session, token: str, language: str) -> Access:
     _ = i18n.gettext(language)
-    links = state.notices.links
     try:
-        conv = session.get(Convocation, links.claimed(token))
-        if conv is None:
-            raise LinkInvalid(links.contact)
-        convocation_id = links.read(token, generation=conv.link_generation)
+        convocation_id = convocation_of(session, state.notices.links, token).id or 0
     except LinkWithdrawn as exc:
         raise PageError(410, _("This link has been replaced"), _(
             "Medex has sent you a newer personal link: open the link of your most recent "

@@ -48,8 +48,8 @@ from api.booking import (
 from api.db import hold
 from api.deps import AppState, HrUser, ReadSessionDep, SessionDep, StateDep
 from api.errors import Invalid, NotFound, responses
-from api.links import LinkInvalid
 from api.notices import notice_appointments
+from api.personal_links import convocation_of
 from api.schemas import Int64, Problem
 from api.tables import Appointment, AppointmentStatus, Centre, Convocation, Doctor, Employer
 from api.victim_schemas import (
@@ -89,12 +89,10 @@ def _by_link(token: str, state: AppState, session: Session, response: Response) 
     """The convocation of a genuine, unexpired personal link of its current generation
     (that still exists)."""
     links = state.notices.links
-    conv = session.get(Convocation, links.claimed(token))
-    if conv is None:
-        raise LinkInvalid(links.contact)
-    convocation_id = links.read(token, generation=conv.link_generation)
+    conv = convocation_of(session, links, token)
     hold(session, conv)  # what the request does next finds it in the session
     response.headers.update(NO_STORE)
+    convocation_id = conv.id or 0
     return Access(convocation_id, Actor.victim(convocation_id),
                   link_expires=links.last_day(token, generation=conv.link_generation))
 
