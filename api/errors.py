@@ -93,6 +93,13 @@ def install(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
+            if err.get("type") == "json_invalid":  # its "location" is a character position
+                where = [x for x in err.get("loc", ()) if isinstance(x, int)]
+                at = f" at character {where[0]}" if where else ""
+                problems.append(Problem(field=None, reason=(
+                    f"the request body is not valid JSON{at}: "
+                    f"{(err.get('ctx') or {}).get('error', err.get('msg'))}")))
+                continue
             loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path")]
             problems.append(Problem(field=".".join(loc) or None, reason=str(err.get("msg"))))
         detail = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason

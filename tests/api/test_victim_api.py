@@ -464,3 +464,12 @@ def test_a_slot_a_planner_frees_is_offered_to_the_waitlist(victims: Victims) -> 
     r = victims.client.post(f"/api/appointments/{ann.id}/move", headers=planner,
                             json={"start": thursday, "reason": "again"})
     assert r.status_code == 409 and len(_offers(victims)) == len(second)
+
+
+def test_a_body_that_is_not_json_is_refused_as_such(victims: Victims) -> None:
+    r = victims.client.post(victims.v("bert", "/booking"), content=b'{"doctor": "D001",',
+                            headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    problem = r.json()["problems"][0]
+    assert problem["field"] is None and "not valid JSON at character" in problem["reason"]
+    assert victims.client.get(victims.v("bert")).json()["appointment"] is None
