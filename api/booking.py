@@ -578,7 +578,8 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
     exchange format's ``preferred`` windows and ``unavailable`` dates within the file's
     days (release to deadline, from today).  A window in the past, an end before its start,
     a weekday that is not Monday-Friday, a day outside the file's period: :class:`Invalid`
-    naming the field (``weekly[0].weekday``, ``windows[1].end``, ``unavailable[0].last``)."""
+    naming the field as the request's own validation does (``weekly.0.weekday``,
+    ``windows.1.end``, ``unavailable.0.last``)."""
     conv = _convocation(session, convocation_id, actor)
     if conv.status not in BOOKABLE:
         raise Conflict(f"This file is {conv.status}: no preferences.")
@@ -598,10 +599,10 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
     preferred: set[tuple[date, time, time]] = set()
     for i, w in enumerate(prefs.weekly):
         if not 0 <= w.weekday <= 4:
-            bad(f"weekly[{i}].weekday", "Monday (0) to Friday (4) only")
+            bad(f"weekly.{i}.weekday", "Monday (0) to Friday (4) only")
             continue
         if w.part not in (None, "morning", "afternoon"):
-            bad(f"weekly[{i}].part", "morning, afternoon or empty (all day)")
+            bad(f"weekly.{i}.part", "morning, afternoon or empty (all day)")
             continue
         a, b = (MORNING if w.part == "morning" else AFTERNOON if w.part == "afternoon"
                 else (MORNING[0], AFTERNOON[1]))
@@ -612,26 +613,26 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
             day += timedelta(days=1)
     for i, win in enumerate(prefs.windows):
         if win.end <= win.start:
-            bad(f"windows[{i}].end", "ends before it starts")
+            bad(f"windows.{i}.end", "ends before it starts")
         elif win.day < here.date() or (win.day == here.date() and win.end <= here.time()):
-            bad(f"windows[{i}].day", "is in the past")
+            bad(f"windows.{i}.date", "is in the past")
         elif not conv.release_date <= win.day <= conv.deadline:
-            bad(f"windows[{i}].day", f"{win.day} is outside {period}")
+            bad(f"windows.{i}.date", f"{win.day} is outside {period}")
         else:
             preferred.add((win.day, win.start, win.end))
     unavailable: set[date] = set()
     booked = current_appointment(session, conv.id or 0)
     for i, r in enumerate(prefs.unavailable):
         if r.last < r.first:
-            bad(f"unavailable[{i}].last", "ends before it starts")
+            bad(f"unavailable.{i}.last", "ends before it starts")
         elif booked is not None and r.first <= booked.start.date() <= r.last:
-            bad(f"unavailable[{i}].first", f"your appointment is on "
+            bad(f"unavailable.{i}.first", f"your appointment is on "
                 f"{booked.start:%d/%m/%Y}, within these days: choose another time for it "
                 f"first")
         elif r.last < here.date():
-            bad(f"unavailable[{i}].first", "is in the past")
+            bad(f"unavailable.{i}.first", "is in the past")
         elif r.last < conv.release_date or r.first > conv.deadline:
-            bad(f"unavailable[{i}].first", f"{r.first} to {r.last} is outside {period}")
+            bad(f"unavailable.{i}.first", f"{r.first} to {r.last} is outside {period}")
         else:
             day = max(r.first, first)
             while day <= min(r.last, last):

@@ -422,15 +422,15 @@ def test_preferences_become_windows_and_unavailable_dates(agenda: Agenda) -> Non
 
 
 @pytest.mark.parametrize(("prefs", "field"), [
-    (Preferences(weekly=(Weekly(5),)), "weekly[0].weekday"),
-    (Preferences(windows=(Window(FRIDAY, time(15), time(13)),)), "windows[0].end"),
+    (Preferences(weekly=(Weekly(5),)), "weekly.0.weekday"),
+    (Preferences(windows=(Window(FRIDAY, time(15), time(13)),)), "windows.0.end"),
     (Preferences(windows=(Window(MONDAY - timedelta(days=30), time(9), time(10)),)),
-     "windows[0].day"),
+     "windows.0.date"),
     (Preferences(windows=(Window(FRIDAY + timedelta(days=30), time(9), time(10)),)),
-     "windows[0].day"),
-    (Preferences(unavailable=(DateRange(FRIDAY, MONDAY),)), "unavailable[0].last"),
+     "windows.0.date"),
+    (Preferences(unavailable=(DateRange(FRIDAY, MONDAY),)), "unavailable.0.last"),
     (Preferences(unavailable=(DateRange(MONDAY - timedelta(days=60),
-                                        MONDAY - timedelta(days=50)),)), "unavailable[0].first"),
+                                        MONDAY - timedelta(days=50)),)), "unavailable.0.first"),
 ])
 def test_bad_preferences_name_the_field(agenda: Agenda, prefs: Preferences, field: str) -> None:
     conv = agenda.convocation()

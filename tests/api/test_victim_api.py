@@ -259,14 +259,14 @@ def test_bad_preferences_are_422_naming_the_field_and_nothing_is_saved(victims: 
     before = victims.client.get(victims.v("bert")).json()
     for body, field in (
             ({"windows": [{"date": "2026-11-02", "start": "09:00", "end": "12:00"}]},
-             "windows[0].day"),
+             "windows.0.date"),
             ({"windows": [{"date": str(WEEK), "start": "12:00", "end": "09:00"}]},
-             "windows[0].end"),
+             "windows.0.end"),
             ({"weekly": [{"weekday": 6}]}, "weekly.0.weekday"),
             ({"unavailable": [{"first": str(WEEK), "last": "2026-12-01x"}]},
              "unavailable.0.last"),
             ({"weekly": [{"weekday": 1}], "windows": [
-                {"date": str(WEEK), "start": "12:00", "end": "09:00"}]}, "windows[0].end")):
+                {"date": str(WEEK), "start": "12:00", "end": "09:00"}]}, "windows.0.end")):
         r = victims.client.put(victims.v("bert", "/preferences"), json=body)
         assert r.status_code == 422, (body, r.text)
         assert field in _problem_fields(r), (body, r.json())
@@ -282,7 +282,7 @@ def test_a_day_with_the_appointment_cannot_be_made_unavailable(victims: Victims)
     r = victims.client.put(victims.v("ann", "/preferences"), json={
         "unavailable": [{"first": str(day), "last": str(day + timedelta(days=1))}]})
     assert r.status_code == 422, r.text
-    assert "unavailable[0].first" in _problem_fields(r)
+    assert "unavailable.0.first" in _problem_fields(r)
     assert "appointment" in r.json()["problems"][0]["reason"]
     assert victims.client.get(victims.v("ann")).json()["unavailable"] == view["unavailable"]
     other = day + timedelta(days=1)
