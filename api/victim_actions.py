@@ -27,7 +27,7 @@ from api import victim_forms as forms
 from api.deps import AppState
 from api.errors import BookingRefused, Conflict, Invalid, ServiceError
 from api.notices import notice_appointments
-from api.tables import Appointment, AppointmentStatus, User
+from api.tables import Appointment, AppointmentStatus, Convocation, User
 from api.victim_page_data import centres_for, doctor_names, last_cancelled, session_days
 from api.victim_schemas import VictimConvocationOut
 from api.victim_view import victim_view
@@ -135,10 +135,13 @@ def page(request: Request, session: Session, state: AppState, access: Access,
     sent = sent or Sent()
     today = _today(state)
     centres = centres_for(session, language)
+    conv = session.get(Convocation, view.id)
+    home = conv is not None and conv.home_visit  # the doctor comes: no centre to choose
+    choosable = [] if home else centres
+    query = {k: v for k, v in request.query_params.items() if not (home and k == "centre")}
     days = forms.offered_days(view, today, session_days(
         session, forms.first_day(view, today), view.window_to))
-    filters, filter_errors = forms.parse_filters(request.query_params, [c for c, _n in centres],
-                                                 days, _)
+    filters, filter_errors = forms.parse_filters(query, [c for c, _n in choosable], days, _)
     errors = {**filter_errors, **sent.errors}
     slots: list[Slot] = []
     if view.can_change:
@@ -158,7 +161,7 @@ def page(request: Request, session: Session, state: AppState, access: Access,
         "title": _("Your Medex appointment") if appt else _("Your Medex convocation"),
         "view": view, "appt": appt, "status_text": forms.status_text(view, cancelled, _, day),
         "can_change": view.can_change,
-        "cutoff_set": bool(state.settings.victim_cutoff_hours), "centres": centres, "days": days,
+        "cutoff_set": bool(state.settings.victim_cutoff_hours), "centres": choosable, "days": days,
         "filters": filters, "slots": [{
             "value": forms.SlotPick(s.doctor, s.centre, s.start).value, "start": s.start,
             "end": s.end, "home": s.centre == HOME, "place": names.get(s.centre, s.centre),

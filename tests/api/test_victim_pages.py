@@ -628,3 +628,17 @@ def test_the_page_names_the_station_without_a_walk_where_the_place_is_approximat
     assert "min on foot" not in html
     r = victims.client.get(victims.v("ann"))
     assert r.json()["appointment"]["place"]["station"]["walk_min"] is None
+
+
+def test_a_home_visit_offers_no_centre_to_choose(victims: Victims) -> None:
+    from api.tables import Convocation
+
+    assert 'id="f-centre"' in get(victims, "bert", lang="en")
+    with victims.svc.db.session() as s:
+        conv = s.get(Convocation, victims.conv["bert"])
+        assert conv is not None
+        conv.home_visit = True
+        s.add(conv)
+    html = get(victims, "bert", lang="en", centre="BRU")
+    assert 'id="f-centre"' not in html and "does not exist" not in html
+    assert 'id="f-day"' in html and 'id="f-part"' in html
