@@ -614,6 +614,9 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
     for i, win in enumerate(prefs.windows):
         if win.end <= win.start:
             bad(f"windows.{i}.end", "ends before it starts")
+        elif win.end <= MORNING[0] or win.start >= AFTERNOON[1]:
+            bad(f"windows.{i}.start", f"no examination takes place then (only from "
+                f"{MORNING[0]:%H:%M} to {AFTERNOON[1]:%H:%M})")
         elif win.day < here.date() or (win.day == here.date() and win.end <= here.time()):
             bad(f"windows.{i}.date", "is in the past")
         elif not conv.release_date <= win.day <= conv.deadline:

@@ -424,6 +424,8 @@ def test_preferences_become_windows_and_unavailable_dates(agenda: Agenda) -> Non
 @pytest.mark.parametrize(("prefs", "field"), [
     (Preferences(weekly=(Weekly(5),)), "weekly.0.weekday"),
     (Preferences(windows=(Window(FRIDAY, time(15), time(13)),)), "windows.0.end"),
+    (Preferences(windows=(Window(FRIDAY, time(2), time(3)),)), "windows.0.start"),
+    (Preferences(windows=(Window(FRIDAY, time(19), time(21)),)), "windows.0.start"),
     (Preferences(windows=(Window(MONDAY - timedelta(days=30), time(9), time(10)),)),
      "windows.0.date"),
     (Preferences(windows=(Window(FRIDAY + timedelta(days=30), time(9), time(10)),)),
