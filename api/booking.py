@@ -48,6 +48,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import advisory_locks, day_lock_key, hold, lock_rows
 from api.errors import BookingRefused, Conflict, Forbidden, Invalid, NotFound
+from api.links import LinkWithdrawn
 from api.notices import Notices, to_notice, venue
 from api.offers import (
     BOOKABLE,
@@ -128,10 +129,13 @@ class Actor:
     kind: Literal["victim", "user"]
     convocation_id: int | None = None
     user: User | None = None
+    link_generation: int | None = None
+    """The victim's link's generation: the change is refused (:class:`LinkWithdrawn`) if
+    the convocation's links were withdrawn meanwhile (checked under the row's lock)."""
 
     @classmethod
-    def victim(cls, convocation_id: int) -> Actor:
-        return cls("victim", convocation_id=convocation_id)
+    def victim(cls, convocation_id: int, link_generation: int | None = None) -> Actor:
+        return cls("victim", convocation_id=convocation_id, link_generation=link_generation)
 
     @classmethod
     def of(cls, user: User) -> Actor:
@@ -225,6 +229,13 @@ def _convocation(session: Session, convocation_id: int, actor: Actor) -> Convoca
             raise Forbidden(f"the {actor.user.role} role may not book for victims")
         raise NotFound(f"no convocation {convocation_id}")
     return conv
+
+
+def _still_linked(actor: Actor, conv: Convocation) -> None:
+    """The victim's link is still the convocation's (after the row's lock: a withdrawal
+    that committed meanwhile is seen here)."""
+    if actor.link_generation is not None and actor.link_generation != conv.link_generation:
+        raise LinkWithdrawn()
 
 
 def _reason(reason: str | None, *, required: bool) -> str:
@@ -364,6 +375,7 @@ def make_booking(session: Session, convocation_id: int, slot: SlotChoice, actor:
         raise _invalid("centre", f"no centre {place}")
     current = _lock(session, conv, (doctor.id or 0, None if place == d.HOME else place,
                                     start.date()))
+    _still_linked(actor, conv)
     victim = session.get(Victim, conv.victim_id)
     assert victim is not None
     if current is not None and (current.doctor_id, current.centre_id or d.HOME,
@@ -442,6 +454,7 @@ def cancel(session: Session, convocation_id: int, actor: Actor, *, reason: str,
     conv = _convocation(session, convocation_id, actor)
     text = _reason(reason, required=True)
     appt = _lock(session, conv, None)
+    _still_linked(actor, conv)
     if appt is None:
         raise Conflict("There is no appointment to cancel.")
     _before_cutoff(appt, settings, moment)
@@ -469,6 +482,8 @@ def join_waitlist(session: Session, convocation_id: int, actor: Actor, *, on: bo
     """Put the convocation on the waitlist for an earlier date (keeping its place when it
     is on already), or take it off."""
     conv = _convocation(session, convocation_id, actor)
+    _lock(session, conv, None)
+    _still_linked(actor, conv)
     if conv.status not in BOOKABLE:
         raise Conflict(f"This file is {conv.status}: no waitlist.")
     before = conv.waitlist_since
@@ -581,6 +596,8 @@ def set_preferences(session: Session, convocation_id: int, prefs: Preferences, a
     naming the field as the request's own validation does (``weekly.0.weekday``,
     ``windows.1.end``, ``unavailable.0.last``)."""
     conv = _convocation(session, convocation_id, actor)
+    _lock(session, conv, None)
+    _still_linked(actor, conv)
     if conv.status not in BOOKABLE:
         raise Conflict(f"This file is {conv.status}: no preferences.")
     here = _today(now)

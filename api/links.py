@@ -15,13 +15,15 @@ that a guess reveals nothing) and :class:`LinkExpired` (genuine but past its las
 altered date is *invalid*, not *expired*.  Every message sent to the victim carries a
 fresh link (valid ``link_valid_days`` from the day it is written).
 
-**Withdrawing links.**  The signature also covers the convocation's ``link_generation``
-(not written in the token: the reader looks it up), so raising it withdraws every link
-issued before (a planner does, when a victim has lost their phone or a letter went astray:
-:func:`api.personal_links.issue_link`), while every later message carries a link of the
-new generation.  A withdrawn link is told apart from a forgery (:class:`LinkWithdrawn`,
-410: "replaced by a newer one") for the last ``WITHDRAWN_KNOWN`` generations.  Generation
-0 signs what every link signed before, so the links already sent stay valid.
+**Withdrawing links.**  A link also carries and signs the convocation's ``link_generation``
+(``<id>.<day>.<generation>.<signature>``; generation 0, that of every link made before
+links could be withdrawn, is not written, so those links stay valid and as short).
+Raising the generation withdraws every link issued before (a planner does, when a victim
+has lost their phone or a letter went astray: :func:`api.personal_links.issue_link`), and
+every later message carries a link of the new generation.  The signature is checked first,
+without the database: a forgery is refused before any transaction; a genuine link of an
+earlier generation than the convocation's is :class:`LinkWithdrawn` (410, "replaced by a
+newer one": :meth:`VictimLinks.check_generation`).
 """
 
 from __future__ import annotations
@@ -43,14 +45,13 @@ PATH = "/v/"
 SIGNATURE_BYTES = 8
 """64 bits of HMAC: 11 characters, far beyond what can be guessed online."""
 EPOCH = date(1970, 1, 1)
-_TOKEN = re.compile(r"^([0-9a-z]{1,12})\.([0-9a-z]{1,5})\.([A-Za-z0-9_-]{11})$")
+_TOKEN = re.compile(
+    r"^([0-9a-z]{1,12})\.([0-9a-z]{1,5})(?:\.([1-9a-z][0-9a-z]{0,5}))?\.([A-Za-z0-9_-]{11})$")
+"""id, last day, generation (absent for 0, never with a leading zero), signature."""
+MAX_GENERATION = 36 ** 6
+"""Link generations are written in at most 6 base-36 digits."""
 _KEY_LABEL = b"medex victim personal link v1"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-WITHDRAWN_KNOWN = 20
-"""Earlier link generations told apart from a forgery ("replaced by a newer link"); older
-ones are answered as invalid (the work of reading a link stays bounded)."""
-
-
 def new_link(contact: str | None = None) -> str:
     """How a victim gets a new link: the phone number of their letter, or ``contact``."""
     written = f", or write to {contact}," if contact else ""
@@ -69,13 +70,22 @@ class LinkInvalid(NotFound):
 
 class LinkWithdrawn(ServiceError):
     """A genuine link that Medex has since withdrawn (a newer one replaces it): 410 Gone,
-    saying to use the latest message's link or to ask for a new one."""
+    saying to use the newest link or to ask for a new one."""
 
     status, code = 410, "link_withdrawn"
 
     def __init__(self, contact: str | None = None) -> None:
-        super().__init__("This link has been replaced by a newer one. Open the link of your "
-                         "most recent letter, SMS or e-mail. " + new_link(contact))
+        super().__init__("This link has been replaced by a newer one: use the newest link "
+                         "Medex gave you. " + new_link(contact))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A genuine, unexpired link, read: what it names and at which generation."""
+
+    convocation_id: int
+    generation: int
+    last_day: date
 
 
 class LinkExpired(ServiceError):
@@ -132,23 +142,19 @@ class VictimLinks:
         mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:SIGNATURE_BYTES]
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
-    def _body(self, ident: str, day: str, generation: int) -> str:
-        """What is signed: the token's id and day, and the convocation's link generation
-        (not in the token: the reader takes it from the convocation).  Generation 0 signs
-        the id and day alone, as every link did before links could be withdrawn."""
-        if generation < 0:
-            raise ValueError(f"link generation {generation} is negative")
-        return f"{ident}.{day}" + (f".{base36(generation)}" if generation else "")
-
     def token(self, convocation_id: int, *, generation: int, issued: date | None = None
               ) -> str:
         """The token of ``convocation_id`` at its ``generation`` (the convocation's
         ``link_generation``), valid ``valid_days`` from ``issued`` (today)."""
         if convocation_id < 1:
             raise ValueError(f"convocation id {convocation_id} is not positive")
+        if not 0 <= generation < MAX_GENERATION:
+            raise ValueError(f"link generation {generation} is not in 0..{MAX_GENERATION - 1}")
         last = (issued or self.today()) + timedelta(days=self.valid_days)
-        ident, day = base36(convocation_id), base36((last - EPOCH).days)
-        return f"{ident}.{day}.{self._sign(self._body(ident, day, generation))}"
+        body = f"{base36(convocation_id)}.{base36((last - EPOCH).days)}"
+        if generation:
+            body += f".{base36(generation)}"
+        return f"{body}.{self._sign(body)}"
 
     def url(self, convocation_id: int, *, generation: int, issued: date | None = None
             ) -> str:
@@ -156,38 +162,37 @@ class VictimLinks:
         return (f"{self.base_url}{PATH}"
                 f"{self.token(convocation_id, generation=generation, issued=issued)}")
 
-    def claimed(self, token: str) -> int:
-        """The convocation id ``token`` names, its signature not yet checked (to find the
-        convocation's link generation); :class:`LinkInvalid` if it is no token at all."""
+    def read(self, token: str) -> int:
+        """The convocation id of a genuine, unexpired ``token`` (its generation still to be
+        checked against the convocation's: :meth:`check_generation`); else
+        :class:`LinkInvalid` or :class:`LinkExpired`."""
+        return self.opened(token).convocation_id
+
+    def opened(self, token: str) -> Opened:
+        """:meth:`read`, with the token's generation and last day."""
+        found = self._checked(token)
+        if self.today() > found.last_day:
+            raise LinkExpired(found.last_day, self.contact)
+        return found
+
+    def check_generation(self, opened: Opened, current: int) -> None:
+        """A link of an earlier generation than the convocation's ``current`` one was
+        withdrawn (:class:`LinkWithdrawn`); one of a later generation was never made."""
+        if opened.generation < current:
+            raise LinkWithdrawn(self.contact)
+        if opened.generation > current:
+            raise LinkInvalid(self.contact)
+
+    def _checked(self, token: str) -> Opened:
         found = _TOKEN.match(token)
         if found is None:
             raise LinkInvalid(self.contact)
-        return int(found.group(1), 36)
-
-    def last_day(self, token: str, *, generation: int) -> date:
-        """The last day ``token`` is valid (its signature checked, not its date)."""
-        return self._checked(token, generation)[1]
-
-    def read(self, token: str, *, generation: int) -> int:
-        """The convocation id of a genuine, unexpired ``token`` of the convocation's
-        current link ``generation``; else :class:`LinkInvalid`, :class:`LinkWithdrawn`
-        (genuine, of an earlier generation) or :class:`LinkExpired`."""
-        convocation_id, last = self._checked(token, generation)
-        if self.today() > last:
-            raise LinkExpired(last, self.contact)
-        return convocation_id
-
-    def _checked(self, token: str, generation: int) -> tuple[int, date]:
-        found = _TOKEN.match(token)
-        if found is None:
-            raise LinkInvalid(self.contact)
-        ident, day, signature = found.groups()
-        if not hmac.compare_digest(self._sign(self._body(ident, day, generation)), signature):
-            for earlier in range(generation - 1, max(-1, generation - 1 - WITHDRAWN_KNOWN), -1):
-                if hmac.compare_digest(self._sign(self._body(ident, day, earlier)), signature):
-                    raise LinkWithdrawn(self.contact)
+        ident, day, generation, signature = found.groups()
+        body = f"{ident}.{day}" + (f".{generation}" if generation else "")
+        if not hmac.compare_digest(self._sign(body), signature):
             raise LinkInvalid(self.contact)
         try:
-            return int(ident, 36), EPOCH + timedelta(days=int(day, 36))
+            return Opened(int(ident, 36), int(generation or "0", 36),
+                          EPOCH + timedelta(days=int(day, 36)))
         except OverflowError:  # signed by us, so never; but never a 500 either
             raise LinkInvalid(self.contact) from None

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from api.db import lock_rows
 from api.errors import NotFound
-from api.links import PATH, LinkInvalid, VictimLinks
+from api.links import PATH, LinkInvalid, Opened, VictimLinks
 from api.services import audit
 from api.tables import Convocation
 
@@ -50,7 +50,7 @@ def issue_link(session: Session, links: VictimLinks, convocation_id: int, user_i
         conv.link_generation = before + 1
         session.add(conv)
     token = links.token(convocation_id, generation=conv.link_generation)
-    last = links.last_day(token, generation=conv.link_generation)
+    last = links.opened(token).last_day
     audit(session, user_id, "withdraw_links" if withdraw else "issue_link", "convocation",
           convocation_id, before={"link_generation": before},
           after={"link_generation": conv.link_generation, "last_day": last.isoformat()},
@@ -60,12 +60,15 @@ def issue_link(session: Session, links: VictimLinks, convocation_id: int, user_i
                       conv.link_generation, withdraw)
 
 
-def convocation_of(session: Session, links: VictimLinks, token: str) -> Convocation:
+def convocation_of(session: Session, links: VictimLinks, token: str
+                   ) -> tuple[Convocation, Opened]:
     """The convocation of a genuine, unexpired personal link of its current generation
-    (that still exists); else :class:`~api.links.LinkInvalid`,
-    :class:`~api.links.LinkWithdrawn` or :class:`~api.links.LinkExpired`."""
-    conv = session.get(Convocation, links.claimed(token))
+    (that still exists), and the link read; else :class:`~api.links.LinkInvalid`,
+    :class:`~api.links.LinkWithdrawn` or :class:`~api.links.LinkExpired`.  The signature
+    is checked before the database is read: a forgery never opens a transaction."""
+    opened = links.opened(token)
+    conv = session.get(Convocation, opened.convocation_id)
     if conv is None:
         raise LinkInvalid(links.contact)
-    links.read(token, generation=conv.link_generation)
-    return conv
+    links.check_generation(opened, conv.link_generation)
+    return conv, opened

@@ -62,14 +62,18 @@ class Access:
     base: str
     user: User | None = None
     csrf: str | None = None
+    link_generation: int | None = None
+    """Through a personal link: its generation (re-checked when a change locks the file)."""
 
 
 class PageError(Exception):
     """An answer that is a whole page (an invalid link, a file out of reach)."""
 
-    def __init__(self, status: int, title: str, message: str):
+    def __init__(self, status: int, title: str, message: str, language: str | None = None):
         super().__init__(message)
         self.status, self.title, self.message = status, title, message
+        self.language = language
+        """The page's language when it is not the request's (the victim's, once known)."""
 
 
 # ------------------------------------------------------------------ rendering
@@ -215,7 +219,7 @@ def notice(language: str, done: str | None) -> str | None:
 def _actor(access: Access) -> booking.Actor:
     if access.user is not None:
         return booking.Actor.of(access.user)
-    return booking.Actor.victim(access.convocation_id)
+    return booking.Actor.victim(access.convocation_id, access.link_generation)
 
 
 def _refused(session: Session, exc: ServiceError | IntegrityError, language: str,

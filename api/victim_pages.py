@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api import i18n
 from api.deps import (
@@ -46,7 +46,7 @@ from api.deps import (
 from api.errors import NotFound
 from api.links import LinkExpired, LinkInvalid, LinkWithdrawn
 from api.personal_links import convocation_of
-from api.tables import User
+from api.tables import Convocation, User, Victim
 from api.victim_actions import (
     Access,
     PageError,
@@ -80,15 +80,20 @@ def csrf_token(state: AppState, session_token: str) -> str:
     return hmac.new(key, b"hr-form:" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _victim_access(state: AppState, session: Session, token: str, language: str) -> Access:
+def _victim_access(request: Request, state: AppState, session: Session, token: str) -> Access:
+    language = _language(request, None)
     _ = i18n.gettext(language)
+    links = state.notices.links
     try:
-        convocation_id = convocation_of(session, state.notices.links, token).id or 0
-    except LinkWithdrawn as exc:
+        opened = convocation_of(session, links, token)[1]
+    except LinkWithdrawn as exc:  # a genuine link: the page speaks the victim's language
+        own = _victim_language(session, links.read(token))
+        language = _language(request, own)
+        _ = i18n.gettext(language)
         raise PageError(410, _("This link has been replaced"), _(
-            "Medex has sent you a newer personal link: open the link of your most recent "
-            "letter, SMS or e-mail. Call Medex at the number in your convocation letter to "
-            "receive a new link.")) from exc
+            "Medex has given you a newer personal link: use the newest one. Call Medex at "
+            "the number in your convocation letter to receive a new link."),
+            language) from exc
     except LinkExpired as exc:
         raise PageError(410, _("This link has expired"), _(
             "This personal link was valid until %(day)s. Call Medex at the number in your "
@@ -96,7 +101,14 @@ def _victim_access(state: AppState, session: Session, token: str, language: str)
             day=i18n.environment(language).filters["day"](exc.last_day))) from exc
     except LinkInvalid as exc:
         raise _invalid_link(language) from exc
-    return Access(convocation_id, f"/v/{token}")
+    return Access(opened.convocation_id, f"/v/{token}", link_generation=opened.generation)
+
+
+def _victim_language(session: Session, convocation_id: int) -> str | None:
+    found = session.exec(select(Victim.language).join(
+        Convocation, col(Convocation.victim_id) == col(Victim.id)).where(
+        col(Convocation.id) == convocation_id)).first()
+    return found
 
 
 def _invalid_link(language: str) -> PageError:
@@ -163,7 +175,7 @@ def _victim(request: Request, session: Session, state: AppState, token: str,
     """Run ``action`` for the victim of ``token``; a bad link gets its page."""
     language = _language(request, None)
     try:
-        access = _victim_access(state, session, token, language)
+        access = _victim_access(request, state, session, token)
         try:
             view = victim_view(session, access.convocation_id, settings=state.settings,
                            now=now(state))
@@ -171,7 +183,7 @@ def _victim(request: Request, session: Session, state: AppState, token: str,
             raise _invalid_link(language) from None
         return action(access, view, _language(request, view.language))
     except PageError as error:
-        return error_page(request, error, language)
+        return error_page(request, error, error.language or language)
 
 
 def _hr(request: Request, session: Session, state: AppState, convocation: str,

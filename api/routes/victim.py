@@ -88,13 +88,12 @@ class Access:
 def _by_link(token: str, state: AppState, session: Session, response: Response) -> Access:
     """The convocation of a genuine, unexpired personal link of its current generation
     (that still exists)."""
-    links = state.notices.links
-    conv = convocation_of(session, links, token)
+    conv, opened = convocation_of(session, state.notices.links, token)
     hold(session, conv)  # what the request does next finds it in the session
     response.headers.update(NO_STORE)
-    convocation_id = conv.id or 0
-    return Access(convocation_id, Actor.victim(convocation_id),
-                  link_expires=links.last_day(token, generation=conv.link_generation))
+    return Access(opened.convocation_id,
+                  Actor.victim(opened.convocation_id, opened.generation),
+                  link_expires=opened.last_day)
 
 
 def link_access(token: str, state: StateDep, session: SessionDep, response: Response

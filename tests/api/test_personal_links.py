@@ -6,15 +6,15 @@ PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from api.links import WITHDRAWN_KNOWN, LinkInvalid, LinkWithdrawn, VictimLinks, base36
+from api.links import LinkInvalid, LinkWithdrawn, VictimLinks
 from api.personal_links import issue_link
 from api.tables import OUTBOX, Appointment, AuditEntry, Convocation
-from tests.api.victim_fixtures import TODAY, Victims, victims_fixture  # noqa: F401
+from tests.api.victim_fixtures import NOW, TODAY, Victims, victims_fixture  # noqa: F401
 
 # ------------------------------------------------------------------ the link itself
 
@@ -36,26 +36,32 @@ def test_generation_zero_signs_what_links_signed_before() -> None:
     assert sig == base64.urlsafe_b64encode(before).decode().rstrip("=")
 
 
-def test_a_link_reads_only_at_its_generation_and_an_earlier_one_is_withdrawn() -> None:
+def test_a_link_carries_its_generation_and_an_earlier_one_is_withdrawn() -> None:
     links = _links()
     first, second = (links.token(7, generation=g) for g in (0, 1))
-    assert first != second and len(first) == len(second)
-    assert links.read(second, generation=1) == 7
+    assert first.count(".") == 2 and second.count(".") == 3  # generation 0 is not written
+    assert second.split(".")[2] == "1" and len(second) == len(first) + 2
+    opened = links.opened(second)
+    assert (opened.convocation_id, opened.generation) == (7, 1)
+    links.check_generation(opened, 1)
     with pytest.raises(LinkWithdrawn) as caught:
-        links.read(first, generation=1)
+        links.check_generation(links.opened(first), 1)
     assert "newer" in caught.value.detail and "new link" in caught.value.detail
     assert caught.value.status == 410
-    with pytest.raises(LinkInvalid):  # a link of a later generation than the row's: forged
-        links.read(second, generation=0)
-    ident, day, sig = second.split(".")
-    with pytest.raises(LinkInvalid):  # an altered one stays invalid, not withdrawn
-        links.read(f"{ident}.{base36(int(day, 36) + 1)}.{sig}", generation=2)
-    old = WITHDRAWN_KNOWN + 1
-    with pytest.raises(LinkInvalid):  # too old to be told apart: bounded work per read
-        links.read(first, generation=old)
-    assert links.read(links.token(7, generation=old), generation=old) == 7
-    with pytest.raises(ValueError):
-        links.token(7, generation=-1)
+    with pytest.raises(LinkInvalid):  # a link of a later generation than the row's
+        links.check_generation(opened, 0)
+    assert links.opened(links.token(7, generation=36 ** 6 - 1)).generation == 36 ** 6 - 1
+    ident, day, generation, sig = second.split(".")
+    for bad in (f"{ident}.{day}.2.{sig}",            # another generation, same signature
+                f"{ident}.{day}.{sig}",              # the generation dropped
+                f"{ident}.{day}.01.{sig}",           # not written as the signer writes it
+                f"{ident}.{day}.0.{sig}", f"{ident}.{day}..{sig}",
+                f"{ident}.{day}.{generation}.{first.split('.')[2]}"):
+        with pytest.raises(LinkInvalid):
+            links.read(bad)
+    for impossible in (-1, 36 ** 6):
+        with pytest.raises(ValueError):
+            links.token(7, generation=impossible)
 
 
 # ------------------------------------------------------------------ through the service
@@ -146,7 +152,8 @@ def test_messages_after_a_withdrawal_carry_a_link_of_the_new_generation(victims:
     tokens = {b[b.index(base) + len(base):].split()[0] for b in bodies if base in b}
     assert tokens
     for token in tokens:
-        assert victims.links.read(token, generation=1) == victims.conv["bert"]
+        assert victims.links.opened(token).generation == 1
+        assert victims.links.read(token) == victims.conv["bert"]
         r = victims.client.get(f"/api/v/{token}")
         assert r.status_code == 200, r.text
 
@@ -210,3 +217,82 @@ def test_withdrawals_at_once_each_raise_the_generation(victims: Victims) -> None
     assert errors == []
     assert _generation(victims, "cleo") == n
 
+
+
+def test_a_forged_link_is_refused_before_any_transaction(victims: Victims) -> None:
+    """The signature is checked first: a forgery never takes SQLite's write lock (nor a
+    PostgreSQL connection's transaction), so forged requests cannot queue real bookings."""
+    from sqlalchemy import event
+
+    ident, day, _sig = victims.token("bert").split(".")
+    forged = f"{ident}.{day}.AAAAAAAAAAA"
+    began: list[int] = []
+
+    def count(_conn: object) -> None:
+        began.append(1)
+
+    event.listen(victims.svc.db.engine, "begin", count)
+    try:
+        for method, path, body in (
+                ("POST", f"/api/v/{forged}/booking", {"doctor": "D001", "centre": "BRU",
+                                                      "start": "2026-12-09T09:00"}),
+                ("DELETE", f"/api/v/{forged}/booking", {"reason": "x"}),
+                ("PUT", f"/api/v/{forged}/waitlist", {"on": True}),
+                ("GET", f"/api/v/{forged}", None)):
+            r = victims.client.request(method, path, json=body)
+            assert r.status_code == 404, (method, path, r.text)
+        r = victims.client.post(f"/v/{forged}/book", data={"slot": "D001|BRU|2026-12-09T09:00"})
+        assert r.status_code == 404
+    finally:
+        event.remove(victims.svc.db.engine, "begin", count)
+    assert began == []
+
+
+def test_a_change_made_with_a_link_withdrawn_meanwhile_is_refused(victims: Victims) -> None:
+    """The link was read at generation 0, then a planner withdrew it before the booking
+    locked the file: the booking, cancel, preferences and waitlist are all refused."""
+    from api.booking import (
+        Actor,
+        Preferences,
+        SlotChoice,
+        book,
+        cancel,
+        join_waitlist,
+        set_preferences,
+    )
+
+    state = victims.svc.app.state.medex
+    slot = victims.client.get(victims.v("bert", "/slots")).json()["items"][0]
+    _issue(victims, "bert")  # committed before the change below locks the row
+    bert, ann = victims.conv["bert"], victims.conv["ann"]
+    _issue(victims, "ann")
+    changes = {
+        "book": lambda s: book(s, bert, SlotChoice(slot["doctor"], slot["centre"],
+                                                   datetime.fromisoformat(slot["start"])),
+                               Actor.victim(bert, 0), notices=state.notices,
+                               settings=state.settings, now=NOW),
+        "cancel": lambda s: cancel(s, ann, Actor.victim(ann, 0), reason="x",
+                                   notices=state.notices, settings=state.settings, now=NOW),
+        "preferences": lambda s: set_preferences(s, bert, Preferences(), Actor.victim(bert, 0),
+                                                 now=NOW),
+        "waitlist": lambda s: join_waitlist(s, ann, Actor.victim(ann, 0), now=NOW)}
+    for name, change in changes.items():
+        with pytest.raises(LinkWithdrawn), victims.svc.db.session() as s:
+            change(s)
+        with victims.svc.db.session() as s:  # nothing saved
+            assert s.get(Convocation, bert).status == "pending", name  # type: ignore[union-attr]
+            assert s.get(Convocation, ann).waitlist_since is None, name  # type: ignore[union-attr]
+            assert s.exec(select(Appointment).where(  # type: ignore[call-overload]
+                Appointment.convocation_id == ann, Appointment.status == "confirmed")).first()
+    with victims.svc.db.session() as s:  # with the current generation it goes through
+        join_waitlist(s, ann, Actor.victim(ann, 1), now=NOW)
+        assert s.get(Convocation, ann).waitlist_since is not None  # type: ignore[union-attr]
+
+
+def test_the_replaced_link_page_speaks_the_victims_language(victims: Victims) -> None:
+    old = victims.token("cleo")  # Cléo reads French
+    _issue(victims, "cleo")
+    r = victims.client.get(f"/v/{old}")
+    assert r.status_code == 410 and 'lang="fr"' in r.text and "Ce lien a été remplacé" in r.text
+    r = victims.client.get(f"/v/{old}?lang=de")  # the language asked for comes first
+    assert r.status_code == 410 and "Dieser Link wurde ersetzt" in r.text

@@ -66,8 +66,8 @@ def _reveals_nobody(r: Any, *, allowed: tuple[str, ...] = ()) -> None:
 def test_a_link_is_read_back_and_every_alteration_is_invalid() -> None:
     links = VictimLinks(b"k" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
     token = links.token(48213, generation=0)
-    assert links.read(token, generation=0) == 48213
-    assert links.last_day(token, generation=0) == TODAY + timedelta(days=90)
+    assert links.read(token) == 48213
+    assert links.opened(token).last_day == TODAY + timedelta(days=90)
     ident, day, sig = token.split(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     for bad in (f"{ident}.{day}.{flipped}",                      # the signature
@@ -77,21 +77,21 @@ def test_a_link_is_read_back_and_every_alteration_is_invalid() -> None:
                 "", "...", "a.b.c", "1.1." + "A" * 11, "x" * 5000,
                 f"{'z' * 12}.{day}.{sig}"):
         with pytest.raises(LinkInvalid):
-            links.read(bad, generation=0)
+            links.read(bad)
     other = VictimLinks(b"o" * 32, "https://medex.belgium.be", 90, today=lambda: TODAY)
     with pytest.raises(LinkInvalid):
-        other.read(token, generation=0)
+        other.read(token)
 
 
 def test_an_expired_link_says_so_and_how_to_get_a_new_one() -> None:
     links = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 1))
     token = links.token(7, generation=0)
-    assert links.read(token, generation=0) == 7
+    assert links.read(token) == 7
     last = VictimLinks(b"k" * 32, "https://x.example", 10, today=lambda: date(2026, 1, 11))
-    assert last.read(token, generation=0) == 7  # valid through its last day
+    assert last.read(token) == 7  # valid through its last day
     with pytest.raises(LinkExpired) as caught:
         VictimLinks(b"k" * 32, "https://x.example", 10,
-                    today=lambda: date(2026, 1, 12)).read(token, generation=0)
+                    today=lambda: date(2026, 1, 12)).read(token)
     assert caught.value.last_day == date(2026, 1, 11)
     assert "expired" in caught.value.detail and "new link" in caught.value.detail
 
