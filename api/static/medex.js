@@ -102,8 +102,16 @@
 
   const linkForm = $("link-form");
   if (linkForm) {
+    let issuing = false;  // one request at a time: a second would withdraw the link shown
     linkForm.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (issuing) return;
+      issuing = true;
+      $("link-issue").disabled = true;
+      try { await issue(); } finally { issuing = false; $("link-issue").disabled = false; }
+    });
+
+    async function issue() {
       const message = $("link-message");
       const reference = $("link-ref").value.trim();
       message.textContent = "";
@@ -119,6 +127,6 @@
       message.textContent = (r.data.withdrawn ? "The earlier links no longer work. " : "") +
         "The new link of " + reference + " is valid until " + r.data.last_day + ".";
       $("link-url").select();
-    });
+    }
   }
 })();

@@ -122,6 +122,15 @@ def test_a_planner_gives_a_victim_a_new_link_and_the_old_one_stops(
     url = page.input_value("#link-url")
     assert url.startswith(service.settings.public_base_url + "/v/") and old not in url
     assert axe_violations(page) == [], "week with a new link"
+    # a double submit withdraws once: the link shown is the one that works
+    page.evaluate("() => { const f = document.getElementById('link-form');"
+                  " f.requestSubmit(); f.requestSubmit(); }")
+    page.wait_for_function(f"() => document.getElementById('link-url').value !== {url!r}"
+                           " && document.getElementById('link-url').value !== ''")
+    url = page.input_value("#link-url")
+    with service.db.session() as s:
+        again = s.get(Convocation, conv.id)
+        assert again is not None and again.link_generation == 2
     victim = browser.new_page()
     gone = victim.goto(f"{live.url}/v/{old}")
     assert gone is not None and gone.status == 410
