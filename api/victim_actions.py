@@ -12,6 +12,7 @@ fresh slots.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -357,13 +358,18 @@ def set_waitlist(request: Request, session: Session, state: AppState, access: Ac
 
 
 def invite(session: Session, state: AppState, access: Access) -> Response:
-    """The confirmed appointment's ``.ics`` (404 when there is none)."""
+    """The confirmed appointment's ``.ics`` (404 when there is none).  An HR user's invite
+    links to the file's HR page, not to the victim's personal link (which works without a
+    login, and would outlive the HR user's access)."""
     found = notice_appointments(session, state.notices, (
         col(Appointment.convocation_id) == access.convocation_id) & (
         col(Appointment.status) == AppointmentStatus.CONFIRMED))
     if not found:
         raise PageError(404, "", "")
-    return Response(ics.invite(found[0], organizer=state.notices.organizer),
+    notice = found[0]
+    if access.user is not None:
+        notice = dataclasses.replace(notice, link=state.settings.public_base_url + access.base)
+    return Response(ics.invite(notice, organizer=state.notices.organizer),
                     media_type="text/calendar; charset=utf-8",
                     headers={**NO_STORE,
                              "Content-Disposition": 'attachment; filename="medex.ics"'})

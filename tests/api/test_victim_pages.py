@@ -332,7 +332,10 @@ def test_hr_sees_and_acts_only_for_its_own_employees(victims: Victims) -> None:
                 follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/hr/c/{bert}?done=booked"
     assert "Your appointment is booked." in hr.get(r.headers["location"]).text
-    assert hr.get(f"/hr/c/{bert}/invite.ics").status_code == 200
+    ics = hr.get(f"/hr/c/{bert}/invite.ics")
+    assert ics.status_code == 200  # linking to the HR page, not to the victim's own link
+    unfolded = ics.text.replace("\r\n ", "")
+    assert f"/hr/c/{bert}" in unfolded and "/v/" not in unfolded
     # a staff account is not an HR user; another employer's HR sees none of A's files
     staff = _login_any(victims, "planner@medex.test")
     refused = staff.get("/hr?lang=en", follow_redirects=False)
