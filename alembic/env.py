@@ -37,7 +37,16 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     try:
         with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:  # a table rebuilt in batch mode must not cascade its drop
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
             _run(conn)
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                conn.commit()
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+                if broken:
+                    raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
     finally:
         engine.dispose()
 

@@ -150,6 +150,9 @@ class Convocation(SQLModel, table=True):
         Index("ix_convocation_waitlist", "waitlist_since", "id",
               sqlite_where=text("waitlist_since IS NOT NULL"),
               postgresql_where=text("waitlist_since IS NOT NULL")),
+        # an id is never given twice (SQLite would reuse a deleted last one): a personal
+        # link names its convocation by id
+        {"sqlite_autoincrement": True},
     )
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, index=True, max_length=20)

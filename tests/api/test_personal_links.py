@@ -296,3 +296,23 @@ def test_the_replaced_link_page_speaks_the_victims_language(victims: Victims) ->
     assert r.status_code == 410 and 'lang="fr"' in r.text and "Ce lien a été remplacé" in r.text
     r = victims.client.get(f"/v/{old}?lang=de")  # the language asked for comes first
     assert r.status_code == 410 and "Dieser Link wurde ersetzt" in r.text
+
+
+def test_a_deleted_files_link_never_opens_the_next_file(victims: Victims) -> None:
+    """Ids are never given twice (SQLite's AUTOINCREMENT, PostgreSQL's sequence): the link
+    of a deleted convocation stays dead when another is created."""
+    planner = victims.svc.as_("planner")
+    body = {"victim_id": victims.victim["dirk"], "injury": "sprain",
+            "accident_date": "2026-11-20", "request_date": "2026-12-01"}
+    r = victims.client.post("/api/convocations", json=body, headers=planner)
+    assert r.status_code == 201, r.text
+    last = r.json()["id"]
+    link = _token_of(_issue(victims, "dirk")["url"])  # dirk's first file: still there
+    old = victims.links.token(last, generation=0)
+    assert victims.client.get(f"/api/v/{old}").status_code == 200
+    assert victims.client.delete(f"/api/convocations/{last}", headers=planner).status_code == 204
+    r = victims.client.post("/api/convocations", json={
+        **body, "victim_id": victims.victim["cleo"]}, headers=planner)
+    assert r.status_code == 201 and r.json()["id"] > last, r.text
+    assert victims.client.get(f"/api/v/{old}").status_code == 404
+    assert victims.client.get(f"/api/v/{link}").json()["name"] == "Dirk Dierckx"
