@@ -32,7 +32,6 @@ class IssuedLink:
     url: str
     last_day: date
     """The last day the new link is valid."""
-    generation: int
     withdrawn: bool
     """The earlier links were withdrawn."""
 
@@ -56,8 +55,7 @@ def issue_link(session: Session, links: VictimLinks, convocation_id: int, user_i
           after={"link_generation": conv.link_generation, "last_day": last.isoformat()},
           note=("earlier personal links withdrawn, a new one issued" if withdraw
                 else "a new personal link issued; earlier ones still valid"))
-    return IssuedLink(convocation_id, f"{links.base_url}{PATH}{token}", last,
-                      conv.link_generation, withdraw)
+    return IssuedLink(convocation_id, f"{links.base_url}{PATH}{token}", last, withdraw)
 
 
 def convocation_of(session: Session, links: VictimLinks, token: str
