@@ -5,7 +5,10 @@ variables."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -80,6 +83,8 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings()
+    if "public_base_url" not in settings.model_fields_set:  # the links lead here, not to 8000
+        settings = settings.model_copy(update={"public_base_url": f"http://{host}:{port}"})
     if workers > 1 and settings.runner == "inprocess":
         typer.echo("error: --workers: more than one server process needs PostgreSQL and "
                    "its job runner (MEDEX_DATABASE_URL=postgresql+psycopg://...); SQLite "
@@ -122,13 +127,29 @@ def serve(
     try:
         if workers > 1:  # each process builds its own app from the same settings
             db.dispose()
-            uvicorn.run("api.app:from_environment", factory=True, workers=workers,
-                        host=host, port=port, log_level="warning")
+            with _environment(MEDEX_PUBLIC_BASE_URL=settings.public_base_url):
+                uvicorn.run("api.app:from_environment", factory=True, workers=workers,
+                            host=host, port=port, log_level="warning")
         else:
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         for task in background:
             task.stop()
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """These variables set for the processes started meanwhile, then as they were."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _backend(settings: Settings) -> str:

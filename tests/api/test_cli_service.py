@@ -150,6 +150,18 @@ def test_serve_from_several_processes_on_postgresql(empty_pg_url: str, tmp_path:
         answers = [httpx.get(f"{base}/api/v/{token}", timeout=10) for _ in range(8)]
         assert all(r.status_code == 200 for r in answers), [r.status_code for r in answers]
         assert len({r.json()["id"] for r in answers}) == 1
+        # with no MEDEX_PUBLIC_BASE_URL, the links a process issues lead to this server
+        from api.seed import DEMO_PASSWORD, DemoUsers
+
+        login = httpx.post(f"{base}/api/auth/token", data={
+            "username": DemoUsers().planner, "password": DEMO_PASSWORD}, timeout=10)
+        assert login.status_code == 200, login.text
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        for _ in range(4):  # whichever process answers
+            issued = httpx.post(f"{base}/api/convocations/{victim[0]}/link", json={},
+                                headers=bearer, timeout=10)
+            assert issued.status_code == 200, issued.text
+            assert issued.json()["url"].startswith(f"{base}/v/"), issued.json()
     finally:
         server.terminate()
         server.wait(timeout=20)
