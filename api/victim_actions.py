@@ -344,6 +344,11 @@ def _preferences(view: VictimConvocationOut, wishes: forms.Wishes, forget: bool,
 
 def set_waitlist(request: Request, session: Session, state: AppState, access: Access,
                  view: VictimConvocationOut, language: str, on: str) -> Response:
+    if on not in ("0", "1"):  # the form's two buttons send nothing else
+        _ = i18n.gettext(language)
+        sent = Sent(errors={"waitlist": _("This could not be saved. Please check your choice "
+                                          "and try again.")})
+        return page(request, session, state, access, view, language, sent=sent, status=422)
     wanted = on == "1"
     try:
         booking.join_waitlist(session, access.convocation_id, _actor(access), on=wanted,

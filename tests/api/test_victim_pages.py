@@ -645,3 +645,11 @@ def test_a_home_visit_offers_no_centre_to_choose(victims: Victims) -> None:
     html = get(victims, "bert", lang="en", centre="BRU")
     assert 'id="f-centre"' not in html and "does not exist" not in html
     assert 'id="f-day"' in html and 'id="f-part"' in html
+
+
+def test_a_waitlist_answer_that_is_neither_yes_nor_no_changes_nothing(victims: Victims
+                                                                      ) -> None:
+    post(victims, "ann", "waitlist", {"on": "1"})
+    r = post(victims, "ann", "waitlist", {"on": "garbage"}, 422)
+    assert 'id="err-waitlist"' in r.text
+    assert "Stop telling me about earlier dates" in get(victims, "ann", lang="en")  # still on
