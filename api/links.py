@@ -52,6 +52,8 @@ MAX_GENERATION = 36 ** 6
 """Link generations are written in at most 6 base-36 digits."""
 _KEY_LABEL = b"medex victim personal link v1"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def new_link(contact: str | None = None) -> str:
     """How a victim gets a new link: the phone number of their letter, or ``contact``."""
     written = f", or write to {contact}," if contact else ""

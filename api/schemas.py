@@ -10,7 +10,6 @@ import re
 from datetime import date, datetime, time
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.tables import Role
@@ -18,7 +17,7 @@ from api.tables import Role
 T = TypeVar("T")
 LANGUAGES = ("nl", "fr", "de", "en")
 Language = Literal["nl", "fr", "de", "en"]
-Int64 = Annotated[int, annotated_types.Interval(ge=-(2**63), le=2**63 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 """An integer the databases can store and compare (64 bits): an id or a count that comes
 in through a path, a query or a body.  A larger one is refused as invalid (422, naming the
 field), never handed to the driver (SQLite's raises ``OverflowError``: a 500)."""

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlencode
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api import i18n
 from api.deps import (
@@ -87,8 +87,9 @@ def _victim_access(request: Request, state: AppState, session: Session, token: s
     try:
         opened = convocation_of(session, links, token)[1]
     except LinkWithdrawn as exc:  # a genuine link: the page speaks the victim's language
-        own = _victim_language(session, links.read(token))
-        language = _language(request, own)
+        conv = session.get(Convocation, links.read(token))  # read just now: in the session
+        victim = session.get(Victim, conv.victim_id) if conv is not None else None
+        language = _language(request, victim.language if victim is not None else None)
         _ = i18n.gettext(language)
         raise PageError(410, _("This link has been replaced"), _(
             "Medex has given you a newer personal link: use the newest one. Call Medex at "
@@ -102,13 +103,6 @@ def _victim_access(request: Request, state: AppState, session: Session, token: s
     except LinkInvalid as exc:
         raise _invalid_link(language) from exc
     return Access(opened.convocation_id, f"/v/{token}", link_generation=opened.generation)
-
-
-def _victim_language(session: Session, convocation_id: int) -> str | None:
-    found = session.exec(select(Victim.language).join(
-        Convocation, col(Convocation.victim_id) == col(Victim.id)).where(
-        col(Convocation.id) == convocation_id)).first()
-    return found
 
 
 def _invalid_link(language: str) -> PageError:
